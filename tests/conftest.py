@@ -1,0 +1,83 @@
+"""Shared fixtures. Tests run on 8 simulated CPU devices (set before JAX loads).
+
+Tests check results, not speed, so XLA skips most optimizations and a
+persistent compilation cache (shared with the subprocesses tests start) lets
+the many runs of the same tiny configs compile once.
+"""
+
+import atexit
+import os
+import shutil
+import tempfile
+
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                           " --xla_force_host_platform_device_count=8")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+  _JAX_CACHE = tempfile.mkdtemp(prefix="vidjax-test-jax-cache-")
+  atexit.register(shutil.rmtree, _JAX_CACHE, ignore_errors=True)
+  os.environ["JAX_COMPILATION_CACHE_DIR"] = _JAX_CACHE
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+
+import importlib.util  # pylint: disable=g-import-not-at-top,wrong-import-position
+import pathlib
+
+import pytest
+from absl import flags
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+CONFIG_FILES = sorted(p for p in (REPO / "configs").rglob("*.py")
+                      if p.name not in ("__init__.py", "common.py"))
+
+# Grain's worker processes read absl flags; pytest never parses them.
+if not flags.FLAGS.is_parsed():
+  flags.FLAGS.mark_as_parsed()
+
+
+def load_config(path, arg="tiny"):
+  """get_config(arg) of a config file, as launch.py would load it."""
+  spec = importlib.util.spec_from_file_location(f"cfg_{path.stem}", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module.get_config(arg)
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory):
+  """One cache of generated videos for the whole session."""
+  path = tmp_path_factory.mktemp("vidjax_cache")
+  os.environ["VIDJAX_CACHE"] = str(path)
+  return path
+
+
+@pytest.fixture(scope="session")
+def tiny_root(cache_dir):
+  """The tiny synthetic dataset (the `tiny` variant's spec), on disk."""
+  from vidjax.data.sources import synthetic_motion  # pylint: disable=g-import-not-at-top
+  from vidjax.data import synthetic  # pylint: disable=g-import-not-at-top
+  config = load_config(REPO / "configs" / "quickstart.py")
+  spec = synthetic_motion.spec_from_config(config.data)
+  return synthetic.ensure_dataset(spec, cache_dir)
+
+
+def tiny_config(path=REPO / "configs" / "quickstart.py", arg="tiny",
+                cache=None):
+  config = load_config(path, arg)
+  if cache is not None:
+    config.data.synthetic.cache_dir = str(cache)
+  return config
+
+
+def copy_ucf_dataset(src, dst, extra_train=()):
+  """Copies a UCF101-layout dataset; extra_train: (relpath, bytes) to add."""
+  shutil.copytree(src, dst)
+  with open(pathlib.Path(dst) / "trainlist01.txt", "a") as f:
+    for rel, data in extra_train:
+      (pathlib.Path(dst) / rel).write_bytes(data)
+      cls = rel.split("/")[0]
+      classes = (pathlib.Path(dst) / "classInd.txt").read_text().split()
+      label = classes[classes.index(cls) - 1]
+      f.write(f"{rel} {label}\n")
+  return pathlib.Path(dst)
