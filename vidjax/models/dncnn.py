@@ -1,0 +1,49 @@
+"""DnCNN: residual convolutional denoiser applied to each frame.
+
+Zhang et al., "Beyond a Gaussian Denoiser: Residual Learning of Deep CNN for
+Image Denoising", TIP 2017. Conv+ReLU, (depth - 2) x (Conv+BN+ReLU), Conv;
+the network predicts the noise, which is subtracted from the input (residual
+learning). Frames are processed independently.
+
+Input noisy video [B, T, H, W, C] (or images [B, H, W, C]); output the
+denoised estimate of the same shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+VARIANTS = {
+    "tiny": dict(depth=5, features=32),
+    "small": dict(depth=10, features=48),
+    "paper": dict(depth=17, features=64),  # DnCNN-S
+    "blind": dict(depth=20, features=64),  # DnCNN-B
+}
+
+
+class Model(nn.Module):
+  depth: int = 17
+  features: int = 64
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, noisy: jax.Array, *, train: bool = False) -> jax.Array:
+    if noisy.ndim not in (4, 5):
+      raise ValueError(f"expected [B, T, H, W, C] or [B, H, W, C], got "
+                       f"shape {noisy.shape}")
+    shape = noisy.shape
+    x = noisy.reshape((-1,) + shape[-3:]).astype(self.dtype)
+    y = nn.relu(nn.Conv(self.features, (3, 3), dtype=self.dtype,
+                        name="conv_in")(x))
+    for i in range(self.depth - 2):
+      y = nn.Conv(self.features, (3, 3), use_bias=False, dtype=self.dtype,
+                  name=f"conv{i + 1}")(y)
+      y = nn.BatchNorm(use_running_average=not train, momentum=0.9,
+                       epsilon=1e-4, dtype=self.dtype, name=f"bn{i + 1}")(y)
+      y = nn.relu(y)
+    noise = nn.Conv(shape[-1], (3, 3), dtype=self.dtype, name="conv_out")(y)
+    return (x - noise).astype(noisy.dtype).reshape(shape)
