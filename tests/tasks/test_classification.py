@@ -1,0 +1,107 @@
+"""The classification task with a fake model whose outputs are known."""
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+import pytest
+
+from vidjax.data.pipeline import DatasetInfo
+from vidjax.tasks import classification
+
+K = 4
+
+
+class LookupModel(nn.Module):
+  """'Predicts' the class written in the first pixel of the clip."""
+
+  @nn.compact
+  def __call__(self, video, *, train=False):
+    scale = self.param("scale", nn.initializers.ones, ())
+    cls = video[:, 0, 0, 0, 0].astype(jnp.int32)
+    return scale * 10.0 * jax.nn.one_hot(cls, K)
+
+
+class FakeTask(classification.Task):
+  def build_model(self):
+    return LookupModel()
+
+
+def _task(label_smoothing=0.0):
+  config = ml_collections.ConfigDict(dict(
+      task=dict(label_smoothing=label_smoothing),
+      train=dict(ema_decay=0.0),
+      optimizer=dict(name="sgd", learning_rate=0.1, schedule="constant",
+                     warmup_steps=0, end_learning_rate_factor=0.0,
+                     weight_decay=0.0, momentum=0.0, nesterov=False,
+                     grad_clip_norm=0.0, b1=0.9, b2=0.999, eps=1e-8),
+      data=dict(mean=(0.0,) * 3, std=(1.0,) * 3)))
+  info = DatasetInfo(num_classes=K, class_names=tuple("abcd"), num_train=1,
+                     num_eval=1, root="")
+  return FakeTask(config, info, num_train_steps=10)
+
+
+def _video(classes, views=None):
+  shape = (len(classes), 2, 4, 4, 3) if views is None else (
+      len(classes), views, 2, 4, 4, 3)
+  v = np.zeros(shape, np.float32)
+  v[..., 0, 0, 0, 0] = np.asarray(classes).reshape(
+      (-1,) if views is None else (len(classes), views))
+  return jnp.asarray(v)
+
+
+def test_eval_sums_worked_out_by_hand():
+  task = _task()
+  state = task.init_state(jax.random.key(0), {"video": _video([0])})
+  preds = [0, 1, 2, 3, 3, 0]
+  labels = jnp.asarray([0, 1, 2, 0, 3, 1])
+  mask = jnp.asarray([1, 1, 1, 1, 1, 0], jnp.float32)  # last one is padding
+  sums, examples = task.eval_step(
+      state, {"video": _video(preds), "label": labels, "mask": mask},
+      jax.random.key(0))
+  sums = jax.tree.map(np.asarray, sums)
+  np.testing.assert_array_equal(examples["prediction"], preds)
+  assert sums["count"] == 5 and sums["top1"] == 4
+  assert sums["confusion"][0, 3] == 1 and sums["confusion"][1, 0] == 0
+  result = task.finalize_eval(sums)
+  assert result["top1"] == pytest.approx(0.8)
+  assert result["top5"] == pytest.approx(1.0)  # K=4 < 5: always a hit
+
+
+def test_views_are_averaged_per_video():
+  task = _task()
+  state = task.init_state(jax.random.key(0), {"video": _video([0])})
+  # Video 0: views vote 2, 2, 1 -> class 2. Video 1: 3, 0, 0 -> class 0.
+  video = _video([[2, 2, 1], [3, 0, 0]], views=3)
+  sums, _ = task.eval_step(state, {"video": video,
+                                   "label": jnp.asarray([2, 3]),
+                                   "mask": jnp.ones(2)}, jax.random.key(0))
+  assert float(sums["top1"]) == 1.0
+  assert np.asarray(sums["confusion"])[3, 0] == 1  # true 3, predicted 0
+
+
+def test_loss_is_smoothed_cross_entropy():
+  task = _task(label_smoothing=0.2)
+  state = task.init_state(jax.random.key(0), {"video": _video([0])})
+  batch = {"video": _video([0, 1, 2]), "label": jnp.asarray([0, 2, 2])}
+  loss, (metrics, _) = task.loss(state.params, state.model_state, batch,
+                                 jax.random.key(0))
+  logits = 10.0 * jax.nn.one_hot(jnp.asarray([0, 1, 2]), K)
+  targets = jax.nn.one_hot(jnp.asarray([0, 2, 2]), K) * 0.8 + 0.2 / K
+  want = optax.softmax_cross_entropy(logits, targets).mean()
+  np.testing.assert_allclose(loss, want, rtol=1e-6)
+  np.testing.assert_allclose(metrics["top1"], 2 / 3, rtol=1e-6)
+
+
+def test_train_step_updates_and_reports_norms():
+  task = _task()
+  state = task.init_state(jax.random.key(0), {"video": _video([0])})
+  batch = {"video": _video([0, 1]), "label": jnp.asarray([1, 1])}
+  new_state, metrics = task.train_step(state, batch, jax.random.key(1))
+  assert int(new_state.step) == 1
+  assert float(metrics["grad_norm"]) > 0
+  np.testing.assert_allclose(metrics["update_norm"],
+                             0.1 * metrics["grad_norm"], rtol=1e-5)
+  assert float(new_state.params["scale"]) != 1.0

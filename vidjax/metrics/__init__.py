@@ -1,0 +1,1 @@
+"""Metrics: jittable per-batch parts and host-side finalization."""

@@ -1,0 +1,143 @@
+"""The task interface and the default single-model, single-optimizer task."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+
+from vidjax import models
+from vidjax.data.pipeline import DatasetInfo
+from vidjax.train import optimizers
+from vidjax.train.state import TrainState
+
+Batch = dict[str, jax.Array]
+Metrics = dict[str, jax.Array]
+
+
+class Task:
+  """Base task: one model trained by one optax optimizer on a loss.
+
+  Subclasses set the batch keys and implement `loss`, `eval_step` and
+  `finalize_eval`. A task with several models or optimizers (a GAN), or its
+  own sampling loop (diffusion), overrides `init_state`, `train_step` or
+  `eval_step`; the trainer calls only the methods below.
+
+  All `*_step` methods are pure and traced under `jax.jit` by the trainer,
+  which shards the batch over devices; means over the batch are global means.
+  """
+
+  # Batch keys the task reads; the trainer checks the pipeline provides them.
+  train_keys: tuple[str, ...] = ("video",)
+  eval_keys: tuple[str, ...] = ("video", "mask")
+  # Evaluation metric that picks the best checkpoint, and whether higher is
+  # better; config.checkpoint.best_metric overrides it.
+  best_metric: str = ""
+  best_mode: str = "max"
+
+  def __init__(self, config: ml_collections.ConfigDict, info: DatasetInfo,
+               num_train_steps: int):
+    self.config = config
+    self.info = info
+    self.num_train_steps = num_train_steps
+    self.model = self.build_model()
+    self.tx, self.schedule = optimizers.make_optimizer(config.optimizer,
+                                                       num_train_steps)
+
+  # -- model -----------------------------------------------------------------
+
+  def build_model(self) -> nn.Module:
+    return models.build(self.config.model, **self.model_kwargs())
+
+  def model_kwargs(self) -> dict[str, Any]:
+    """What the task adds to config.model (e.g. the number of classes)."""
+    return {}
+
+  def init_state(self, rng: jax.Array, batch: Batch) -> TrainState:
+    """Initial state from a batch's shapes; traced by `jax.eval_shape`/jit."""
+    variables = dict(self.model.init({"params": rng, "dropout": rng},
+                                     batch["video"], train=False))
+    params = variables.pop("params")
+    return TrainState.create(params=params, tx=self.tx,
+                             model_state=variables,
+                             ema=self.config.train.ema_decay > 0)
+
+  def apply_model(self, params: Any, model_state: Any, inputs: jax.Array, *,
+                  train: bool, rng: jax.Array | None = None
+                  ) -> tuple[jax.Array, Any]:
+    """Runs the model; returns outputs and the updated model state."""
+    variables = {"params": params, **model_state}
+    if not train:
+      return self.model.apply(variables, inputs, train=False), model_state
+    outputs, updated = self.model.apply(
+        variables, inputs, train=True, rngs={"dropout": rng},
+        mutable=list(model_state))
+    return outputs, {**model_state, **updated}
+
+  # -- training --------------------------------------------------------------
+
+  def loss(self, params: Any, model_state: Any, batch: Batch,
+           rng: jax.Array) -> tuple[jax.Array, tuple[Metrics, Any]]:
+    """Scalar loss and (metrics, new model state) for one training batch."""
+    raise NotImplementedError
+
+  def train_step(self, state: TrainState, batch: Batch,
+                 rng: jax.Array) -> tuple[TrainState, Metrics]:
+    """One gradient step; metrics are scalars averaged over the batch."""
+    grad_fn = jax.value_and_grad(self.loss, has_aux=True)
+    (loss, (metrics, model_state)), grads = grad_fn(
+        state.params, state.model_state, batch, rng)
+    new_state, updates = state.apply_gradients(grads, model_state=model_state)
+    if new_state.ema_params is not None:
+      decay = self.config.train.ema_decay
+      new_state = new_state.replace(ema_params=optax.incremental_update(
+          new_state.params, state.ema_params, 1.0 - decay))
+    return new_state, dict(
+        metrics, loss=loss, grad_norm=optax.global_norm(grads),
+        param_norm=optax.global_norm(new_state.params),
+        update_norm=optax.global_norm(updates))
+
+  # -- evaluation ------------------------------------------------------------
+
+  def eval_params(self, state: TrainState) -> Any:
+    """Evaluation uses the moving average of the weights when there is one."""
+    return state.params if state.ema_params is None else state.ema_params
+
+  def eval_step(self, state: TrainState, batch: Batch, rng: jax.Array
+                ) -> tuple[dict[str, jax.Array], dict[str, jax.Array]]:
+    """Evaluates one batch; returns (sums, examples).
+
+    sums: arrays weighted by batch['mask'] that add up over batches.
+    examples: per-example outputs [B, ...] (predictions, output frames);
+      the trainer keeps those of the first batch for `visualize`, so the
+      model does not run twice.
+    """
+    raise NotImplementedError
+
+  def finalize_eval(self, sums: dict[str, np.ndarray]) -> dict[str, float]:
+    """Scalar evaluation metrics from the summed outputs of `eval_step`."""
+    raise NotImplementedError
+
+  def write_eval_artifacts(self, sums: dict[str, np.ndarray],
+                           out_dir: str) -> dict[str, Any]:
+    """Writes plots or tables to out_dir; returns extra results to report."""
+    del sums, out_dir
+    return {}
+
+  def visualize(self, batch: dict[str, np.ndarray],
+                examples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """uint8 images [H, W, 3] from an evaluation batch and its `examples`.
+
+    Host code: runs once, on the chief process, on its part of the batch.
+    """
+    del batch, examples
+    return {}
+
+
+def masked_mean(values: jax.Array, mask: jax.Array) -> jax.Array:
+  return jnp.sum(values * mask) / jnp.maximum(jnp.sum(mask), 1.0)

@@ -1,0 +1,1 @@
+"""The generic trainer: state, sharding, optimizer, checkpoints, logging."""
