@@ -1,0 +1,32 @@
+"""DnCNN denoising of the synthetic motion clips (Gaussian noise, blind).
+
+  python launch.py --config configs/denoising/dncnn_synthetic.py \
+      --workdir /tmp/dncnn
+Variants: tiny (tests), paper (17 layers, 64 features).
+"""
+
+import ml_collections
+
+from configs import common
+
+
+def get_config(arg: str | None = None):
+  args = common.parse_arg(arg)
+  c = common.base_config()
+  c.task = ml_collections.ConfigDict(dict(
+      name="denoising", sigma_range=(5.0, 50.0), eval_sigma=25.0, loss="l2"))
+  c.model.update(name="dncnn", variant="small")
+  c.data.update(num_frames=4, stride=1, image_size=48,
+                mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
+  c.data.augment.update(crop_scale=(0.25, 1.0), color_jitter=0.0,
+                        horizontal_flip=True)
+  c.train.update(batch_size=16, num_epochs=0.0, num_steps=600)
+  c.eval.update(batch_size=16, every_steps=200)
+  c.optimizer.update(learning_rate=1e-3, warmup_steps=20, weight_decay=0.0)
+  c.checkpoint.every_steps = 200
+  if "paper" in args:
+    c.model.variant = "paper"
+  if "tiny" in args:
+    common.apply_tiny(c)
+    c.model.variant = "tiny"
+  return c
