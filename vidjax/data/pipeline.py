@@ -272,17 +272,28 @@ def local_batch_size(global_batch: int, process_count: int) -> int:
   return global_batch // process_count
 
 
+NO_SHARDING = grain.sharding.NoSharding()
+
+
 def make_train_dataset(config: ml_collections.ConfigDict,
-                       source: VideoSource, *, process_index: int = 0,
-                       process_count: int = 1) -> grain.IterDataset:
-  """Infinite training batches of this process's shard of `source`."""
+                       source: VideoSource, *,
+                       shard: grain.sharding.ShardOptions = NO_SHARDING
+                       ) -> grain.IterDataset:
+  """Infinite training batches of this process's shard of `source`.
+
+  `shard`: which part of the records this process reads; the trainer passes
+  `grain.sharding.ShardByJaxProcess(drop_remainder=True)`.
+  """
   data = config.data
-  batch = local_batch_size(config.train.batch_size, process_count)
-  ds = grain.MapDataset.source(list(source.records))
-  ds = ds[process_index::process_count]
+  count = shard.shard_count
+  batch = local_batch_size(config.train.batch_size, count)
+  records = list(source.records)
+  if shard.drop_remainder:  # equal shards: every process has as many epochs
+    records = records[:len(records) // count * count]
+  ds = grain.MapDataset.source(records)[shard.shard_index::count]
   if len(ds) == 0:
-    raise ValueError(f"{source.root}: process {process_index} of "
-                     f"{process_count} has no training videos")
+    raise ValueError(f"{source.root}: process {shard.shard_index} of "
+                     f"{count} has no training videos")
   ds = ds.shuffle(seed=config.seed).repeat()
   ds = ds.random_map(TrainClip(ClipOptions.from_config(data)),
                      seed=config.seed + 1)
@@ -292,22 +303,24 @@ def make_train_dataset(config: ml_collections.ConfigDict,
 
 
 def make_eval_dataset(config: ml_collections.ConfigDict, source: VideoSource,
-                      *, process_index: int = 0, process_count: int = 1,
+                      *, shard: grain.sharding.ShardOptions = NO_SHARDING,
                       batch_size: int | None = None) -> grain.IterDataset:
-  """One pass over `source`, in order, padded to whole global batches.
+  """One pass over every video of `source`, padded to whole global batches.
 
-  Every process yields the same number of batches; `mask` marks real videos.
+  Every process yields the same number of batches (`shard` says which videos
+  are this process's; none is dropped); `mask` marks real videos.
   """
   data = config.data
   global_batch = batch_size or config.eval.batch_size
-  batch = local_batch_size(global_batch, process_count)
+  batch = local_batch_size(global_batch, shard.shard_count)
   num_batches = math.ceil(len(source) / global_batch)
   # A fixed shuffle: metrics do not depend on the order, and batches (the
   # first one is visualized) then mix classes instead of holding one.
   order = np.random.default_rng(0).permutation(len(source))
-  shard = [source.records[i] for i in order][process_index::process_count]
-  shard += [dict(_padding=True)] * (num_batches * batch - len(shard))
-  ds = grain.MapDataset.source(shard).map(
+  mine = [source.records[i] for i in order][
+      shard.shard_index::shard.shard_count]
+  mine += [dict(_padding=True)] * (num_batches * batch - len(mine))
+  ds = grain.MapDataset.source(mine).map(
       EvalClip(ClipOptions.from_config(data)))
   ds = ds.to_iter_dataset(grain.ReadOptions(
       num_threads=max(1, data.eval_threads), prefetch_buffer_size=2 * batch))

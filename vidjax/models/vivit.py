@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import chex
+import einops
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -54,8 +55,7 @@ class TubeletEmbed(nn.Module):
                        f"{t}x{p}x{q} tubelets")
     x = nn.Conv(self.hidden_size, (t, p, q), strides=(t, p, q),
                 padding="VALID", dtype=self.dtype, name="proj")(video)
-    b, nt, nh, nw, d = x.shape
-    return x.reshape(b, nt, nh * nw, d)
+    return einops.rearrange(x, "b t h w d -> b t (h w) d")
 
 
 class AddPositionEmbedding(nn.Module):
@@ -100,20 +100,21 @@ class Model(nn.Module):
         self.dtype, name=name)
     x = TubeletEmbed(d, self.patch_size, self.dtype, name="embed")(
         video.astype(self.dtype))
-    b, nt, ns, _ = x.shape
+    b = x.shape[0]
     if self.attention == "joint":
       cls = self.param("cls", nn.initializers.zeros, (1, 1, d))
-      x = _prepend_cls(x.reshape(b, nt * ns, d), cls)
+      x = _prepend_cls(einops.rearrange(x, "b t s d -> b (t s) d"), cls)
       x = AddPositionEmbedding(name="pos_embed")(x)
       x = nn.Dropout(self.dropout_rate)(x, deterministic=not train)
       x = encoder(self.depth, "encoder")(x, train=train)[:, 0]
     else:
       spatial_cls = self.param("spatial_cls", nn.initializers.zeros, (1, 1, d))
-      x = _prepend_cls(x.reshape(b * nt, ns, d), spatial_cls)
+      x = _prepend_cls(einops.rearrange(x, "b t s d -> (b t) s d"),
+                       spatial_cls)
       x = AddPositionEmbedding(name="spatial_pos_embed")(x)
       x = nn.Dropout(self.dropout_rate)(x, deterministic=not train)
       x = encoder(self.depth, "spatial_encoder")(x, train=train)
-      x = x[:, 0].reshape(b, nt, d)
+      x = einops.rearrange(x[:, 0], "(b t) d -> b t d", b=b)
       temporal_cls = self.param("temporal_cls", nn.initializers.zeros,
                                 (1, 1, d))
       x = _prepend_cls(x, temporal_cls)

@@ -1,8 +1,8 @@
 """Orbax checkpoints of the train state together with the data iterator.
 
-Each checkpoint step holds two items: `state` (the TrainState pytree) and
+Each checkpoint step holds three items: `state` (the TrainState pytree),
 `data` (the Grain iterator position), so a resumed run sees exactly the
-batches it would have seen. Retention keeps the newest checkpoint (the resume
+batches it would have seen, and `config` (the run's config as JSON). Retention keeps the newest checkpoint (the resume
 point) and, when a metric is named, the best one by it: Orbax's plain
 best-by-metric retention could otherwise delete the newest.
 """
@@ -24,7 +24,7 @@ class Checkpointer:
 
   def __init__(self, directory: str | os.PathLike, *, keep_latest: int = 1,
                best_metric: str = "", best_mode: str = "max",
-               async_save: bool = True):
+               async_save: bool = True, config: dict | None = None):
     if best_mode not in ("max", "min"):
       raise ValueError(f"config.checkpoint.best_mode must be 'max' or 'min', "
                        f"got {best_mode!r}")
@@ -36,6 +36,7 @@ class Checkpointer:
           reverse=best_mode == "min", n=1,
           keep_checkpoints_without_metrics=False))
     self.best_metric = best_metric
+    self._config = config
     self.directory = os.path.abspath(os.fspath(directory))
     self._manager = ocp.CheckpointManager(
         self.directory,
@@ -43,7 +44,7 @@ class Checkpointer:
             preservation_policy=policies.AnyPreservationPolicy(keep),
             enable_async_checkpointing=async_save,
             cleanup_tmp_directories=True),
-        item_names=("state", "data"))
+        item_names=("state", "data", "config"))
 
   def all_steps(self) -> list[int]:
     return sorted(self._manager.all_steps())
@@ -57,6 +58,8 @@ class Checkpointer:
     args = {"state": ocp.args.StandardSave(state)}
     if data_iterator is not None:
       args["data"] = grain.checkpoint.CheckpointSave(data_iterator)
+    if self._config is not None:
+      args["config"] = ocp.args.JsonSave(self._config)
     if self.best_metric and metrics is not None and \
         self.best_metric not in metrics:
       raise KeyError(f"config.checkpoint.best_metric={self.best_metric!r} is "

@@ -15,6 +15,7 @@ import os
 import time
 from typing import Any, Iterator
 
+import grain
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -97,12 +98,12 @@ class Trainer:
     self.best_metric = config.checkpoint.best_metric or self.task.best_metric
     self.best_mode = (config.checkpoint.best_mode or self.task.best_mode)
 
-    proc = dict(process_index=jax.process_index(),
-                process_count=jax.process_count())
     self.train_dataset = pipeline.make_train_dataset(
-        config, self.train_source, **proc)
-    self.eval_dataset = pipeline.make_eval_dataset(config, self.eval_source,
-                                                   **proc)
+        config, self.train_source,
+        shard=grain.sharding.ShardByJaxProcess(drop_remainder=True))
+    self.eval_dataset = pipeline.make_eval_dataset(
+        config, self.eval_source,
+        shard=grain.sharding.ShardByJaxProcess(drop_remainder=False))
     example = pipeline.example_element(config, self.train_source)
     _check_batch_keys(self.task.train_keys, example, "training")
     self._example = example
@@ -118,7 +119,8 @@ class Trainer:
         os.path.join(self.workdir, "checkpoints"),
         keep_latest=config.checkpoint.keep_latest,
         best_metric=self.best_metric if config.checkpoint.keep_best else "",
-        best_mode=self.best_mode, async_save=config.checkpoint.async_save)
+        best_mode=self.best_mode, async_save=config.checkpoint.async_save,
+        config=config.to_dict())
 
   # -- state -----------------------------------------------------------------
 
