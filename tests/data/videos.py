@@ -34,8 +34,8 @@ def write_video(path, frames: np.ndarray, codec: str = "libx264",
                 pix_fmt: str = "yuv420p", fps: int = 25,
                 times: np.ndarray | None = None, rotation: int = 0,
                 audio: np.ndarray | None = None, audio_rate: int = 16000,
-                audio_codec: str = "aac", options: dict | None = None
-                ) -> str:
+                audio_codec: str = "aac", options: dict | None = None,
+                container_options: dict | None = None) -> str:
   """Encodes uint8 RGB frames [T, H, W, 3] (or [T, H, W] gray).
 
   times: presentation time in seconds of each frame (variable frame rate);
@@ -43,7 +43,7 @@ def write_video(path, frames: np.ndarray, codec: str = "libx264",
     stored in the container. audio: mono float waveform in [-1, 1].
   """
   path = str(path)
-  container = av.open(path, mode="w")
+  container = av.open(path, mode="w", options=container_options or {})
   stream = container.add_stream(codec, rate=fps)
   stream.width, stream.height = frames.shape[2], frames.shape[1]
   stream.pix_fmt = pix_fmt

@@ -204,10 +204,10 @@ class VideoReader(Reader):
     try:
       self._rewind()
       self._at_start = False
-      for frame in self._container.decode(self._stream):
+      for frame in self._decode():
         return _rotation(frame)
     except av.error.FFmpegError as e:
-      raise DecodeError(self.path, f"decoding failed ({e})") from e
+      raise self._decode_error(e) from e
     finally:
       self._rewind()
     return 0
@@ -219,6 +219,27 @@ class VideoReader(Reader):
       self._container.seek(0, stream=self._stream, backward=True)
     except av.error.FFmpegError:
       pass
+
+  def _decode(self):
+    """Decoded frames of the video stream, remembering the last packet so a
+    failure can tell a file cut short from damaged data."""
+    self._last_packet_end = None
+    for packet in self._container.demux(self._stream):
+      if packet.pos is not None and packet.pos >= 0:
+        self._last_packet_end = packet.pos + packet.size
+      yield from packet.decode()
+
+  def _decode_error(self, e: Exception, what: str = "decoding failed"
+                    ) -> DecodeError:
+    end = getattr(self, "_last_packet_end", None)
+    try:
+      size = os.path.getsize(self.path)
+    except OSError:
+      size = None
+    if end is not None and size is not None and end >= size:
+      return DecodeError(self.path, f"truncated: the file ends inside frame "
+                         f"data ({size} bytes; {what}: {e})")
+    return DecodeError(self.path, f"{what} ({e})")
 
   # Timestamps: everything below works in seconds from the stream start.
 
@@ -261,7 +282,7 @@ class VideoReader(Reader):
       else:
         self._rewind()
       self._at_start = False
-      for frame in self._container.decode(self._stream):
+      for frame in self._decode():
         t = self._frame_time(frame)
         last_time = t
         # Targets before this frame's time show the previous frame (or this
@@ -277,7 +298,7 @@ class VideoReader(Reader):
         if prev is not frame:
           prev, prev_time, prev_rgb = frame, t, None
     except av.error.FFmpegError as e:
-      raise DecodeError(self.path, f"decoding failed ({e})") from e
+      raise self._decode_error(e) from e
     if pos < len(targets) and prev is not None:
       # Past the last decoded frame: it stays on screen for one frame time.
       while (pos < len(targets) and
@@ -328,9 +349,9 @@ class VideoReader(Reader):
     self._at_start = False
     try:
       times = sorted(self._frame_time(f)
-                     for f in self._container.decode(self._stream))
+                     for f in self._decode())
     except av.error.FFmpegError as e:
-      raise DecodeError(self.path, f"decoding failed ({e})") from e
+      raise self._decode_error(e) from e
     return np.asarray(times)
 
   def read_all(self) -> np.ndarray:
@@ -338,9 +359,9 @@ class VideoReader(Reader):
     self._rewind()
     self._at_start = False
     try:
-      frames = [_to_rgb(f) for f in self._container.decode(self._stream)]
+      frames = [_to_rgb(f) for f in self._decode()]
     except av.error.FFmpegError as e:
-      raise DecodeError(self.path, f"decoding failed ({e})") from e
+      raise self._decode_error(e) from e
     if not frames:
       raise DecodeError(self.path, "zero frames decoded")
     return np.stack(frames)
@@ -351,11 +372,10 @@ class VideoReader(Reader):
     self._at_start = False
     n = 0
     try:
-      for _ in self._container.decode(self._stream):
+      for _ in self._decode():
         n += 1
     except av.error.FFmpegError as e:
-      raise DecodeError(self.path, f"decoding failed after {n} frames "
-                        f"({e})") from e
+      raise self._decode_error(e, f"decoding failed after {n} frames") from e
     return n
 
   def read_audio(self, start: float, duration: float,
