@@ -86,3 +86,16 @@ def test_check_runs_as_a_module(tmp_path):
                        text=True, timeout=120, check=False)
   assert run.returncode == 1, run.stderr
   assert run.stdout.count("FAIL ") == 4
+
+
+def test_check_a_config_reads_its_splits(tiny_root, cache_dir, capsys):
+  del tiny_root  # generated
+  from tests.conftest import REPO  # pylint: disable=g-import-not-at-top
+  code = cli.main(["check", f"{REPO / 'configs' / 'quickstart.py'}:tiny",
+                   "--set", f"data.synthetic.cache_dir={cache_dir}",
+                   "--no_progress"])
+  out = capsys.readouterr().out
+  assert code == 0, out
+  last = [l for l in out.splitlines() if l.startswith("checked")][0]
+  total = int(last.split()[1])
+  assert total > 0 and last.endswith(f"{total} ok, 0 failed")
