@@ -16,10 +16,15 @@ KINETICS_STD = (0.225, 0.225, 0.225)
 def synthetic_motion_data() -> ml_collections.ConfigDict:
   """The embedded default dataset: motion-only classes, generated on use."""
   return ml_collections.ConfigDict(dict(
-      source="synthetic_motion",
-      root="",  # the dataset folder (UCF101 layout); unused by the generator
-      annotations_dir="",  # where classInd.txt etc. live; "" = root
-      fold=1,  # UCF101-style split number
+      source="synthetic_motion",  # a module of vidjax.data.sources
+      root="",  # the dataset folder (videos); unused by the generator
+      annotations_dir="",  # where the split/label files live; "" = root
+      fold=1,  # UCF101/HMDB51 split number (1, 2 or 3)
+      kinetics_layout="auto",  # "trimmed", "untrimmed" or "auto" files
+      # Read every video from a folder of pre-extracted frames instead:
+      # <frames_root>/<path relative to root without extension>/*.jpg.
+      frames_root="",
+      frames_fps=30.0,  # rate the frames were extracted at
       train_split="train",
       eval_split="test",
       synthetic=dict(
@@ -35,21 +40,77 @@ def synthetic_motion_data() -> ml_collections.ConfigDict:
           seed=0,
       ),
       num_frames=8,  # frames per clip
-      stride=2,  # take every stride-th frame
-      pad_mode="loop",  # videos shorter than a clip: "loop" or "repeat_last"
+      stride=2,  # dense sampler: take every stride-th frame
+      # "dense": num_frames frames every stride frames at a random start
+      # (evenly spaced clips at evaluation); "tsn": the video cut into
+      # num_frames segments, one frame from each (random in training,
+      # centred in evaluation); "uniform": num_frames frames evenly spaced
+      # over the whole video.
+      sampler="dense",
+      # "frame": frame numbers (frame i is on screen at i / fps); "time":
+      # a grid of timestamps at sample_fps, reading the frame on screen at
+      # each (variable-frame-rate files, equal time spans across videos).
+      sample_by="frame",
+      sample_fps=0.0,  # "time" grid rate; 0 = each video's average rate
+      # Videos shorter than a clip: "loop", "repeat_last", or "none" (the
+      # video is skipped and counted as a decode failure).
+      pad_mode="loop",
       image_size=48,  # square crop fed to the model
       mean=KINETICS_MEAN,
       std=KINETICS_STD,
       label_keys=(),  # extra per-video labels to batch as label_<key>
       train_views=1,  # clips per video per training example
+      # Training augmentations, in the order applied; one random parameter
+      # set per clip (all frames alike). At most one of random_resized_crop,
+      # multi_scale_crop and scale_jitter may be on; with none, the short
+      # side is resized to image_size and the centre cropped.
       augment=dict(
           random_resized_crop=True,
           crop_scale=(0.4, 1.0),  # fraction of the frame area
           crop_ratio=(3 / 4, 4 / 3),
+          multi_scale_crop=False,  # TSN: crop sides from the short side
+          multi_scale_scales=(1.0, 0.875, 0.75, 0.66),
+          multi_scale_max_distort=1,  # max steps between height and width
+          # (min, max) short side in pixels, then a random image_size crop
+          # (SlowFast's (256, 320) for 224); (0, 0) = off.
+          scale_jitter=(0, 0),
           # Off by default: mirroring turns leftward into rightward motion.
           horizontal_flip=False,
+          rotation=0.0,  # max degrees, uniform in [-rotation, rotation]
+          # RandAugment (num ops per clip, magnitude 0-10 and its noise);
+          # 0 layers = off. timm's rand-m9-mstd0.5 is (2, 9.0, 0.5).
+          randaugment_layers=0,
+          randaugment_magnitude=9.0,
+          randaugment_magnitude_std=0.5,
           color_jitter=0.0,  # brightness/contrast/saturation strength
           color_jitter_prob=0.8,
+          grayscale_prob=0.0,
+          blur_prob=0.0,
+          blur_sigma=(0.1, 2.0),  # pixels
+          noise_prob=0.0,
+          noise_std=(0.0, 0.05),  # of the [0, 1] range
+          # Random erasing, after normalization (one box for all frames).
+          erase_prob=0.0,
+          erase_scale=(0.02, 1 / 3),
+          erase_ratio=(0.3, 3.3),
+          erase_value="random",  # "random" (N(0, 1) noise) or "zero"
+          # Batch-level mixing: labels become soft [B, K]. With both alphas
+          # > 0, cutmix is chosen with probability mix_switch_prob.
+          mixup_alpha=0.0,
+          cutmix_alpha=0.0,
+          mix_prob=1.0,  # probability that a batch is mixed at all
+          mix_switch_prob=0.5,
+      ),
+      # The audio track of each clip, as batch keys `audio` [B, S] (mono
+      # waveform), `audio_logmel` [B, F, num_mel_bins] and `has_audio` [B]
+      # (0 where the video has no audio track: zeros then).
+      audio=dict(
+          enabled=False,
+          sample_rate=16000,
+          duration=2.0,  # seconds, centred on the clip
+          num_mel_bins=64,
+          window_ms=25.0,
+          hop_ms=10.0,
       ),
       eval_clips=1,  # evenly spaced clips per video at evaluation
       eval_crops=1,  # 1 (centre) or 3 (spread along the long side)

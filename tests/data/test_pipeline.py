@@ -117,3 +117,20 @@ def test_multi_view_evaluation(config, sources):
   batch = next(iter(pipeline.make_eval_dataset(config, sources[1],
                                                batch_size=2)))
   assert batch["video"].shape == (2, 6, 4, 16, 16, 3)
+
+
+def test_mixup_cutmix_batches_are_soft_and_index_stable(config, sources):
+  config = config.copy_and_resolve_references()
+  config.data.augment.mixup_alpha = 0.8
+  config.data.augment.cutmix_alpha = 1.0
+  batches = pipeline.make_train_batches(config, sources[0])
+  k = sources[0].num_classes
+  first = [batches[n] for n in range(3)]
+  for b in first:
+    assert b["label"].shape == (4, k) and b["label"].dtype == np.float32
+    np.testing.assert_allclose(b["label"].sum(-1), 1.0, atol=1e-6)
+    assert pipeline.MIX_SEED not in b
+  assert any(b["label"].max() < 1 for b in first)  # something was mixed
+  config.data.num_workers = 2
+  _assert_same_batches(first[1:], _take(pipeline.make_train_dataset(
+      config, sources[0], start_batch=1), 2))

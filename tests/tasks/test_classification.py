@@ -95,6 +95,21 @@ def test_loss_is_smoothed_cross_entropy():
   np.testing.assert_allclose(metrics["top1"], 2 / 3, rtol=1e-6)
 
 
+def test_soft_labels_from_mixup():
+  """[B, K] labels (mixup/cutmix) are the cross-entropy targets; top-1
+  compares with their largest class."""
+  task = _task()
+  state = task.init_state(jax.random.key(0), {"video": _video([0])})
+  soft = jnp.asarray([[0.7, 0.3, 0, 0], [0, 0.4, 0.6, 0], [0, 0, 0.5, 0.5]])
+  batch = {"video": _video([0, 1, 3]), "label": soft}
+  loss, (metrics, _) = task.loss(state.params, state.model_state, batch,
+                                 jax.random.key(0))
+  logits = 10.0 * jax.nn.one_hot(jnp.asarray([0, 1, 3]), K)
+  want = optax.softmax_cross_entropy(logits, soft).mean()
+  np.testing.assert_allclose(loss, want, rtol=1e-6)
+  np.testing.assert_allclose(metrics["top1"], 1 / 3, rtol=1e-6)
+
+
 def test_train_step_updates_and_reports_norms():
   task = _task()
   state = task.init_state(jax.random.key(0), {"video": _video([0])})

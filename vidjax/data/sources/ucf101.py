@@ -18,7 +18,7 @@ from pathlib import Path
 
 import ml_collections
 
-from vidjax.data.sources import VideoSource
+from vidjax.data.sources import VideoSource, check_root
 
 SPLITS = ("train", "test")
 
@@ -47,13 +47,8 @@ def read_class_index(path: Path) -> tuple[str, ...]:
 def load(root: str | Path, split: str, fold: int = 1,
          annotations_dir: str | Path | None = None) -> VideoSource:
   """Reads split `split` ("train" or "test") of fold `fold` (1, 2 or 3)."""
-  root = Path(root).expanduser()
+  root = check_root(root)
   ann = Path(annotations_dir).expanduser() if annotations_dir else root
-  if not root.is_dir():
-    raise FileNotFoundError(f"data folder {root} does not exist "
-                            "(config.data.root)")
-  if not any(root.iterdir()):
-    raise FileNotFoundError(f"data folder {root} is empty (config.data.root)")
   if split not in SPLITS:
     raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
   classes = read_class_index(ann / "classInd.txt")
