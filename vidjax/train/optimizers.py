@@ -183,10 +183,12 @@ def make_optimizer(opt: ml_collections.ConfigDict, num_steps: int
     # Scaling the final update scales the decoupled weight decay too, as a
     # per-group learning rate does in the reference recipe.
     core = optax.chain(core, scale_by_layer_decay(opt.layer_decay))
-  elif mode in ("linear_probe", "last_k"):
+  if opt.grad_clip_norm > 0:
+    core = optax.chain(optax.clip_by_global_norm(opt.grad_clip_norm), core)
+  if mode in ("linear_probe", "last_k"):
+    # Clipping inside the trained partition: frozen gradients do not count
+    # towards the global norm.
     core = optax.multi_transform(
         {"train": core, "frozen": optax.set_to_zero()},
         lambda params: finetune_labels(opt, params))
-  if opt.grad_clip_norm > 0:
-    core = optax.chain(optax.clip_by_global_norm(opt.grad_clip_norm), core)
   return core, schedule

@@ -33,8 +33,11 @@ import jax
 import numpy as np
 from absl import logging
 
-META_FILE = "vidjax_model.json"
-VARIABLES_DIR = "variables"
+from vidjax.models import convert
+from vidjax.train import checkpoint as checkpoint_lib
+
+# Written by vidjax.models.convert.save.
+META_FILE, VARIABLES_DIR = convert.META_FILE, convert.VARIABLES_DIR
 
 
 def _restore_numpy(path: str) -> Any:
@@ -47,6 +50,18 @@ def _restore_numpy(path: str) -> Any:
   args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), tree)
   return checkpointer.restore(path, args=ocp.args.PyTreeRestore(
       restore_args=args))
+
+
+def _saved_config(ckpt_dir: str, step: int) -> dict[str, Any]:
+  """The run config saved with a checkpoint ({} if it has none)."""
+  import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
+  try:
+    with ocp.CheckpointManager(ckpt_dir,
+                               item_names=checkpoint_lib.ITEMS) as manager:
+      return dict(manager.restore(step, args=ocp.args.Composite(
+          config=ocp.args.JsonRestore()))["config"])
+  except Exception:  # pylint: disable=broad-except
+    return {}
 
 
 def read(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -63,20 +78,18 @@ def read(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
   ckpt_dir = path
   if os.path.isdir(os.path.join(path, "checkpoints")):
     ckpt_dir = os.path.join(path, "checkpoints")
-  steps = sorted(int(d) for d in os.listdir(ckpt_dir) if d.isdigit()) \
-      if os.path.isdir(ckpt_dir) else []
-  if not steps:
+  try:
+    step, state = checkpoint_lib.load_state(ckpt_dir)
+  except FileNotFoundError as e:
     raise FileNotFoundError(
         f"config.init_from={path!r} is neither a converted checkpoint "
-        f"(no {META_FILE}) nor a vidjax workdir with checkpoints")
-  step_dir = os.path.join(ckpt_dir, str(steps[-1]))
-  state = _restore_numpy(os.path.join(step_dir, "state"))
+        f"(no {META_FILE}) nor a vidjax workdir with checkpoints") from e
+  state = jax.device_get(state)
   variables = {"params": state["params"], **(state.get("model_state") or {})}
-  meta: dict[str, Any] = {"source": f"vidjax checkpoint {step_dir}"}
-  config_file = os.path.join(step_dir, "config", "metadata")
-  if os.path.exists(config_file):
-    with open(config_file) as f:
-      config = json.load(f)
+  meta: dict[str, Any] = {"source": f"vidjax checkpoint {ckpt_dir} step "
+                                    f"{step}"}
+  config = _saved_config(ckpt_dir, step)
+  if config:
     meta.update(model=config.get("model", {}),
                 num_frames=config.get("data", {}).get("num_frames"),
                 image_size=config.get("data", {}).get("image_size"))
