@@ -37,6 +37,17 @@ VARIANTS = {
               temporal_depth=4, num_heads=16, mlp_dim=4096),
 }
 ATTENTION_TYPES = ("factorized_encoder", "joint")
+# Learned position embeddings and the token grid axes they cover (after the
+# [CLS] token), for resizing to another clip length or image size.
+POSITION_EMBEDDINGS = {"pos_embed/embedding": "cls t h w",
+                       "spatial_pos_embed/embedding": "cls h w",
+                       "temporal_pos_embed/embedding": "cls t"}
+
+
+def token_grid(model: "Model", frames: int, height: int, width: int
+               ) -> dict[str, int]:
+  t, p, q = model.patch_size
+  return {"t": frames // t, "h": height // p, "w": width // q}
 
 
 class TubeletEmbed(nn.Module):
@@ -98,7 +109,7 @@ class Model(nn.Module):
     d = self.hidden_size
     encoder = lambda depth, name: Encoder(  # noqa: E731
         depth, self.num_heads, self.mlp_dim, self.dropout_rate, self.remat,
-        self.dtype, self.remat_policy, name=name)
+        self.dtype, remat_policy=self.remat_policy, name=name)
     x = TubeletEmbed(d, self.patch_size, self.dtype, name="embed")(
         video.astype(self.dtype))
     b = x.shape[0]
