@@ -50,3 +50,20 @@ def make_source(data_config: ml_collections.ConfigDict,
                      f"available: {', '.join(available())}")
   module = importlib.import_module(f"{__name__}.{name}")
   return module.make_source(data_config, split)
+
+
+def subsample_per_class(source: VideoSource, per_class: int) -> VideoSource:
+  """The first `per_class` videos of each class, in the source's order.
+
+  For few-label experiments; records keep their `video_id`. Unlabeled
+  records (label -1) are dropped.
+  """
+  taken: dict[int, int] = {}
+  kept = []
+  for r in source.records:
+    label = r["label"]
+    if label < 0 or taken.get(label, 0) >= per_class:
+      continue
+    taken[label] = taken.get(label, 0) + 1
+    kept.append(r)
+  return dataclasses.replace(source, records=tuple(kept))
