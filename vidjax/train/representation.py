@@ -151,7 +151,8 @@ def evaluate_frozen(config: ml_collections.ConfigDict, feature_fn: FeatureFn,
 
 def evaluate_task_features(task: Any, state: Any) -> dict[str, Any]:
   """`evaluate_frozen` of a task's `features` on its trained state."""
-  if not probe_options(task.config)["enabled"]:
+  if (task.config.eval.get("representation") is None
+      or not probe_options(task.config)["enabled"]):
     return {}
   params = jax.device_get(task.eval_params(state))
   model_state = jax.device_get(state.model_state)
