@@ -22,6 +22,7 @@ config.eval.representation (optional; absent or enabled=False skips it):
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Callable
 
 import jax
@@ -127,6 +128,9 @@ def evaluate_frozen(config: ml_collections.ConfigDict, feature_fn: FeatureFn,
                     params: Any, model_state: Any) -> dict[str, float]:
   """Linear-probe and k-NN accuracy of `feature_fn`'s features; see above."""
   opts = probe_options(config)
+  # One centre clip per video, whatever views the pretext task evaluates on.
+  config = copy.deepcopy(config)
+  config.data.update(eval_clips=1, eval_crops=1)
   train = sources.make_source(config.data, opts["train_split"])
   if opts["per_class"]:
     train = sources.subsample_per_class(train, opts["per_class"])
