@@ -1,5 +1,7 @@
 """VideoMAE pretraining: tube masks, masked-only loss, one compilation."""
 
+import importlib.util
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -7,9 +9,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO, tiny_config
+from vidjax import models
 from vidjax.data.pipeline import DatasetInfo
 from vidjax.models import videomae_pretraining
 from vidjax.tasks import masked_video
+from vidjax.train import checkpoint
 
 GRID = (4, 4, 4)  # t, h, w tubelets
 
@@ -134,7 +138,8 @@ def test_train_step_compiles_once_and_learns():
   assert losses[-1] < losses[0]
 
 
-def test_pretraining_run_reports_frozen_feature_accuracy(tmp_path, cache_dir):
+def test_pretraining_run_reports_probe_and_its_encoder_loads(tmp_path,
+                                                            cache_dir):
   from vidjax.train import trainer  # pylint: disable=g-import-not-at-top
   config = tiny_config(REPO / "configs" / "pretraining" /
                        "videomae_synthetic.py", cache=cache_dir)
@@ -145,3 +150,26 @@ def test_pretraining_run_reports_frozen_feature_accuracy(tmp_path, cache_dir):
   assert rep["num_train"] == 8 * 2  # tiny: 2 training clips per class
   assert rep["feature_dim"] == 64
   assert np.isfinite(results["eval"]["loss"])
+
+  # The table script's fine-tune path loads exactly the encoder: every
+  # `backbone` weight from the checkpoint, the new classifier untouched.
+  spec = importlib.util.spec_from_file_location(
+      "ssl_table", REPO / "scripts" / "ssl_table.py")
+  ssl_table = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(ssl_table)
+  classifier = models.build(ml_collections.ConfigDict(
+      dict(name="videomae", variant="tiny")), num_classes=8)
+  video = jnp.zeros((1, 4, 16, 16, 3))
+  fresh = classifier.init(jax.random.key(5), video)["params"]
+  loaded, names = ssl_table.load_pretrained_encoder_minimal(
+      fresh, str(tmp_path))
+  assert names == ["backbone"]
+  _, saved = checkpoint.load_state(tmp_path / "checkpoints")
+  for a, b in zip(jax.tree.leaves(loaded["backbone"]),
+                  jax.tree.leaves(saved["params"]["backbone"])):
+    np.testing.assert_array_equal(a, b)
+  for key in ("head", "fc_norm"):
+    for a, b in zip(jax.tree.leaves(loaded[key]), jax.tree.leaves(fresh[key])):
+      np.testing.assert_array_equal(a, b)
+  assert not all(np.array_equal(a, b) for a, b in zip(
+      jax.tree.leaves(loaded["backbone"]), jax.tree.leaves(fresh["backbone"])))

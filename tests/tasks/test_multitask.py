@@ -88,6 +88,7 @@ def test_gradnorm_trains_only_the_weights_with_its_own_loss():
                              atol=1e-7)
 
 
+@pytest.mark.slow  # the config's one-step run is in test_trainer's sweep
 def test_eval_reports_every_task(tmp_path, cache_dir):
   from vidjax.train import trainer  # pylint: disable=g-import-not-at-top
   config = tiny_config(REPO / "configs" / "multitask" /
