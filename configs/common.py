@@ -84,6 +84,12 @@ def representation_eval(**overrides) -> ml_collections.ConfigDict:
 def base_config() -> ml_collections.ConfigDict:
   c = ml_collections.ConfigDict()
   c.seed = 0
+  # Pretrained weights for a fresh run: a folder written by
+  # `python -m vidjax.models.convert` or a vidjax workdir. The head is
+  # re-initialised for another class count, position embeddings resized for
+  # another clip, 2D kernels inflated into 3D ones; the log lists each
+  # change (vidjax/train/pretrained.py). "" = random initialisation.
+  c.init_from = ""
   c.task = ml_collections.ConfigDict(dict(name="classification"))
   c.model = ml_collections.ConfigDict(dict(name="", variant="",
                                            dtype="float32"))
@@ -113,6 +119,14 @@ def base_config() -> ml_collections.ConfigDict:
       momentum=0.9,
       nesterov=False,
       grad_clip_norm=1.0,
+      # Transfer learning (vidjax/train/optimizers.py): "full",
+      # "linear_probe" (head only), "last_k" (last finetune_last_k blocks
+      # and the head) or "layer_decay" (learning rate x layer_decay per
+      # block below the head, the VideoMAE recipe). Frozen parameters take
+      # no optimizer state.
+      finetune="full",
+      finetune_last_k=1,
+      layer_decay=0.75,
   ))
   c.checkpoint = ml_collections.ConfigDict(dict(
       every_steps=100,

@@ -44,15 +44,17 @@ class Model(nn.Module):
   widths: Sequence[int] = (64, 128, 256, 512, 512)
   fc_size: int = 4096
   dropout_rate: float = 0.5
+  remat: bool = False  # recompute each convolution's output in backprop
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, video: jax.Array, *, train: bool = False) -> jax.Array:
     chex.assert_rank(video, 5)
     x = video.astype(self.dtype)
+    conv = nn.remat(Conv3D) if self.remat else Conv3D
     for stage, (names, width) in enumerate(zip(_CONVS, self.widths)):
       for name in names:
-        x = nn.relu(Conv3D(width, (3, 3, 3), use_bias=True, dtype=self.dtype,
+        x = nn.relu(conv(width, (3, 3, 3), use_bias=True, dtype=self.dtype,
                            name=name)(x))
       x = _pool_ceil(x, (1, 2, 2) if stage == 0 else (2, 2, 2))
     x = x.reshape(x.shape[0], -1)

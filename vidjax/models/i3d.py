@@ -60,6 +60,7 @@ class Model(nn.Module):
   temporal_kernels: Sequence[Sequence[int]] = _I3D_KERNELS
   temporal_pool: int = 2
   dropout_rate: float = 0.5
+  remat: bool = False  # recompute each block's activations in backprop
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -67,7 +68,8 @@ class Model(nn.Module):
     chex.assert_rank(video, 5)
     x = ResNet(self.depths, self.widths, self.bottleneck, self.stem_width,
                self.stem_temporal_kernel, self.temporal_kernels,
-               layer1_temporal_pool=self.temporal_pool, dtype=self.dtype,
+               layer1_temporal_pool=self.temporal_pool, remat=self.remat,
+               dtype=self.dtype,
                name="backbone")(video.astype(self.dtype), train=train)
     features = jnp.mean(x, axis=(1, 2, 3)).astype(jnp.float32)
     if not self.num_classes:

@@ -206,7 +206,7 @@ class ResBlock(nn.Module):
   dtype: Dtype = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     s, st, kt = self.spatial_stride, self.temporal_stride, self.temporal_kernel
     out = self.features * (4 if self.bottleneck else 1)
     conv = lambda f, k, stride, name: Conv3D(  # noqa: E731
@@ -246,6 +246,7 @@ class ResNet(nn.Module):
   temporal_kernels: Sequence[Sequence[int]] = ((1,), (1,), (1,), (1,))
   # I3D (PySlowFast) halves time with a max pool after the first stage.
   layer1_temporal_pool: int = 1
+  remat: bool = False
   dtype: Dtype = jnp.float32
 
   @nn.compact
@@ -259,13 +260,23 @@ class ResNet(nn.Module):
         p = self.layer1_temporal_pool
         x = nn.max_pool(x, (p, 1, 1), (p, 1, 1))
       kernels = self.temporal_kernels[stage]
+      block = remat_block(ResBlock, self.remat)
       for b in range(depth):
-        x = ResBlock(width, self.bottleneck,
+        x = block(width, self.bottleneck,
                      spatial_stride=2 if stage > 0 and b == 0 else 1,
                      temporal_kernel=kernels[b % len(kernels)],
                      dtype=self.dtype,
-                     name=f"layer{stage + 1}_{b}")(x, train=train)
+                     name=f"layer{stage + 1}_{b}")(x, train)
     return x
+
+
+def remat_block(block: type[nn.Module], remat: bool) -> type[nn.Module]:
+  """`block`, recomputing its activations in the backward pass if `remat`.
+
+  Less activation memory for long clips for about a third more compute; the
+  block must take `train` as its second positional argument (static).
+  """
+  return nn.remat(block, static_argnums=(2,)) if remat else block
 
 
 RESNET_DEPTHS = {18: ((2, 2, 2, 2), False), 34: ((3, 4, 6, 3), False),

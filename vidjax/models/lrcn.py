@@ -45,6 +45,7 @@ class Model(nn.Module):
   lstm_size: int = 256
   pooling: str = "last"
   dropout_rate: float = 0.0
+  remat: bool = False  # recompute each block's activations in backprop
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -54,7 +55,7 @@ class Model(nn.Module):
       raise ValueError(f"pooling must be one of {POOLINGS}, got "
                        f"{self.pooling!r} (config.model.pooling)")
     x = ResNet(self.depths, self.widths, self.bottleneck, self.stem_width,
-               dtype=self.dtype, name="backbone")(
+               remat=self.remat, dtype=self.dtype, name="backbone")(
                    video.astype(self.dtype), train=train)
     frames = jnp.mean(x, axis=(2, 3))  # [B, T, C]
     frames = nn.Dropout(self.dropout_rate)(frames, deterministic=not train)

@@ -28,6 +28,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from vidjax.models.layers import remat_block
+
 VARIANTS = {
     # Small enough to train to high accuracy on a 2-core CPU in minutes.
     "tiny": dict(widths=(16, 32, 64, 96), blocks=(1, 1, 1, 1)),
@@ -107,7 +109,7 @@ class BasicBlock(nn.Module):
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     bn = functools.partial(nn.BatchNorm, use_running_average=not train,
                            momentum=0.9, epsilon=1e-5, dtype=self.dtype)
     # torchvision computes the intermediate width once per block, from the
@@ -137,6 +139,7 @@ class Model(nn.Module):
   stem_mid_features: int | None = None  # torchvision: 45 for width 64
   stem_spatial_stride: int = 2
   dropout_rate: float = 0.0
+  remat: bool = False  # recompute each block's activations in backprop
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -152,11 +155,12 @@ class Model(nn.Module):
     x = nn.relu(bn(name="stem_bn1")(x))
     x = TemporalConv(w0, 3, 1, self.dtype, name="stem_temporal")(x)
     x = nn.relu(bn(name="stem_bn2")(x))
+    block = remat_block(BasicBlock, self.remat)
     for stage, (width, num_blocks) in enumerate(zip(self.widths, self.blocks)):
       for b in range(num_blocks):
         stride = 2 if stage > 0 and b == 0 else 1
-        x = BasicBlock(width, stride, self.dtype,
-                       name=f"layer{stage + 1}_{b}")(x, train=train)
+        x = block(width, stride, self.dtype,
+                       name=f"layer{stage + 1}_{b}")(x, train)
     features = jnp.mean(x, axis=(1, 2, 3)).astype(jnp.float32)
     if not self.num_classes:
       return features

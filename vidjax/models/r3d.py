@@ -25,7 +25,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from vidjax.models.layers import Conv3D, batch_norm
+from vidjax.models.layers import Conv3D, batch_norm, remat_block
 
 VARIANTS = {
     "tiny": dict(widths=(16, 32, 64, 96), blocks=(1, 1, 1, 1)),
@@ -45,7 +45,7 @@ class BasicBlock(nn.Module):
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+  def __call__(self, x: jax.Array, train: bool) -> jax.Array:
     kt = 3 if self.temporal else 1
     s = self.stride
     strides = (s if self.temporal else 1, s, s)
@@ -69,6 +69,7 @@ class Model(nn.Module):
   blocks: Sequence[int] = (2, 2, 2, 2)
   temporal_stages: int = 4
   dropout_rate: float = 0.0
+  remat: bool = False  # recompute each block's activations in backprop
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -77,12 +78,13 @@ class Model(nn.Module):
     x = Conv3D(self.widths[0], (3, 7, 7), (1, 2, 2), dtype=self.dtype,
                name="stem_conv")(video.astype(self.dtype))
     x = nn.relu(batch_norm(train, self.dtype, "stem_bn")(x))
+    block = remat_block(BasicBlock, self.remat)
     for stage, (width, num_blocks) in enumerate(zip(self.widths, self.blocks)):
       for b in range(num_blocks):
-        x = BasicBlock(width, 2 if stage > 0 and b == 0 else 1,
+        x = block(width, 2 if stage > 0 and b == 0 else 1,
                        temporal=stage < self.temporal_stages,
                        dtype=self.dtype,
-                       name=f"layer{stage + 1}_{b}")(x, train=train)
+                       name=f"layer{stage + 1}_{b}")(x, train)
     features = jnp.mean(x, axis=(1, 2, 3)).astype(jnp.float32)
     if not self.num_classes:
       return features

@@ -25,7 +25,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from vidjax.models.layers import Conv3D, ResBlock, batch_norm
+from vidjax.models.layers import Conv3D, ResBlock, batch_norm, remat_block
 
 VARIANTS = {
     "tiny": dict(depths=(1, 1, 1, 1), widths=(16, 32, 64, 96), alpha=4,
@@ -49,6 +49,7 @@ class Model(nn.Module):
   fusion_kernel: int = 7
   fusion_channel_ratio: int = 2
   dropout_rate: float = 0.5
+  remat: bool = False  # recompute each block's activations in backprop
   dtype: Any = jnp.float32
 
   def _lateral(self, fast: jax.Array, i: int, train: bool) -> jax.Array:
@@ -77,15 +78,16 @@ class Model(nn.Module):
                                    ((0, 0), (1, 1), (1, 1)))
     slow, fast = pathways["slow"], pathways["fast"]
     slow = jnp.concatenate([slow, self._lateral(fast, 0, train)], axis=-1)
+    block = remat_block(ResBlock, self.remat)
     for stage, (width, depth) in enumerate(zip(self.widths, self.depths)):
       for b in range(depth):
         stride = 2 if stage > 0 and b == 0 else 1
-        slow = ResBlock(width, True, stride, _SLOW_KERNELS[stage],
+        slow = block(width, True, stride, _SLOW_KERNELS[stage],
                         dtype=self.dtype,
-                        name=f"slow_layer{stage + 1}_{b}")(slow, train=train)
-        fast = ResBlock(width // self.beta_inv, True, stride,
+                        name=f"slow_layer{stage + 1}_{b}")(slow, train)
+        fast = block(width // self.beta_inv, True, stride,
                         _FAST_KERNELS[stage], dtype=self.dtype,
-                        name=f"fast_layer{stage + 1}_{b}")(fast, train=train)
+                        name=f"fast_layer{stage + 1}_{b}")(fast, train)
       if stage < 3:
         slow = jnp.concatenate(
             [slow, self._lateral(fast, stage + 1, train)], axis=-1)

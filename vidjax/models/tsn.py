@@ -45,13 +45,14 @@ class Model(nn.Module):
   bottleneck: bool = True
   stem_width: int = 64
   dropout_rate: float = 0.0
+  remat: bool = False  # recompute each block's activations in backprop
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, video: jax.Array, *, train: bool = False) -> jax.Array:
     chex.assert_rank(video, 5)
     x = ResNet(self.depths, self.widths, self.bottleneck, self.stem_width,
-               dtype=self.dtype, name="backbone")(
+               remat=self.remat, dtype=self.dtype, name="backbone")(
                    video.astype(self.dtype), train=train)
     # Per-frame global average pooling, then the consensus over frames.
     features = jnp.mean(x, axis=(1, 2, 3)).astype(jnp.float32)

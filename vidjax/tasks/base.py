@@ -67,6 +67,26 @@ class Task:
                              model_state=variables,
                              ema=self.config.train.ema_decay > 0)
 
+  def load_pretrained(self, state: TrainState, batch: Batch) -> TrainState:
+    """The initial state with config.init_from's weights (host code).
+
+    Called once, for a fresh run, on `init_state`'s result; `batch` gives
+    the input shapes. See vidjax.train.pretrained for what is resized or
+    re-initialised. A task whose state holds several models overrides it.
+    """
+    from vidjax.train import pretrained  # pylint: disable=g-import-not-at-top
+    video_shape = np.shape(batch["video"])
+    fields = {"name": self.config.model.name,
+              **models.model_kwargs(self.config.model)}
+    merged, _ = pretrained.load_variables(
+        jax.device_get({"params": state.params, **state.model_state}),
+        self.config.init_from, models.get_module(self.config.model.name),
+        self.model, fields, tuple(video_shape[-4:-1]))
+    params = merged.pop("params")
+    return state.replace(
+        params=params, model_state=merged,
+        ema_params=None if state.ema_params is None else params)
+
   def apply_model(self, params: Any, model_state: Any, inputs: jax.Array, *,
                   train: bool, rng: jax.Array | None = None
                   ) -> tuple[jax.Array, Any]:

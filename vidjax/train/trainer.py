@@ -131,7 +131,12 @@ class Trainer:
     self.state_sharding = jax.tree.map(lambda _: self.replicated, abstract)
     init = jax.jit(self.task.init_state, out_shardings=self.state_sharding)
     with jax.set_mesh(self.mesh):
-      return init(self.init_key, spec)
+      state = init(self.init_key, spec)
+    if self.config.get("init_from") and self.checkpointer.latest_step() is None:
+      # Pretrained weights start a fresh run; a resumed one restores its own.
+      state = jax.device_put(self.task.load_pretrained(state, spec),
+                             self.state_sharding)
+    return state
 
   # -- compiled steps --------------------------------------------------------
 
