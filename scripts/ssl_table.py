@@ -81,78 +81,31 @@ def pretrain_config(name: str, steps: int, tiny: bool):
   return c
 
 
-def finetune_config(steps: int, tiny: bool, multitask: bool = False):
+def finetune_config(steps: int, tiny: bool, multitask: bool = False,
+                    init_from: str = ""):
   if multitask:
     c = _load(REPO / "configs" / "multitask" / "videomae_synthetic.py",
               "uncertainty")
   else:
-    from configs import common  # pylint: disable=g-import-not-at-top
-    c = common.base_config()
-    c.task.label_smoothing = 0.1
-    c.model.update(name="videomae", variant="tiny")
-    c.model.dropout_rate = 0.0
-    c.optimizer.update(learning_rate=1e-3, weight_decay=0.05)
+    c = _load(REPO / "configs" / "classification" / "videomae_synthetic.py")
   _shared(c, tiny)
   c.data.train_per_class = _LABELS.value if not tiny else 0
   c.train.update(num_steps=steps, num_epochs=0.0,
                  batch_size=8 if tiny else 16, log_every=max(1, steps // 10))
   c.optimizer.warmup_steps = max(1, steps // 10)
+  # The pretraining workdir: its encoder (`backbone`, and `fc_norm` where
+  # the pretext model has one) is loaded by name, the head is new.
+  c.init_from = init_from
   return c
 
 
-def load_pretrained_encoder_minimal(params, pretrain_workdir: str):
-  """Minimal encoder-weight loader for this script's fine-tune path.
-
-  Copies each top-level entry of the newest checkpoint's parameters in
-  `pretrain_workdir` that the fine-tuning model also has, with the same
-  tree and shapes (the encoder: `backbone`, and `fc_norm` where the
-  pretraining model has one); everything else (the new head) keeps its
-  initialisation. Returns (params, names loaded). The project's general
-  `config.init_from` (vidjax.train.pretrained, from the model-zoo work)
-  supersedes it where available.
-  """
-  import jax  # pylint: disable=g-import-not-at-top
-  from vidjax.train import checkpoint  # pylint: disable=g-import-not-at-top
-  _, state = checkpoint.load_state(os.path.join(pretrain_workdir,
-                                                "checkpoints"))
-  source = state["params"]
-  params = dict(params)
-  loaded = []
-  for name, value in source.items():
-    if name not in params:
-      continue
-    same = (jax.tree.structure(value) == jax.tree.structure(params[name])
-            and all(a.shape == b.shape for a, b in zip(
-                jax.tree.leaves(value), jax.tree.leaves(params[name]))))
-    if same:
-      params[name] = jax.tree.map(lambda a, b: a.astype(b.dtype), value,
-                                  params[name])
-      loaded.append(name)
-  return params, loaded
-
-
-def _train(config, workdir: Path, init_from: str = "") -> dict:
-  import jax  # pylint: disable=g-import-not-at-top
+def _train(config, workdir: Path) -> dict:
   from vidjax.train import trainer  # pylint: disable=g-import-not-at-top
   done = workdir / "results.json"
   if done.exists():
     return json.loads(done.read_text())
-
-  class FineTuner(trainer.Trainer):
-    def init_state(self):
-      state = super().init_state()
-      if init_from:
-        params, loaded = load_pretrained_encoder_minimal(
-            jax.device_get(state.params), init_from)
-        if "backbone" not in loaded:
-          raise ValueError(f"no encoder weights in {init_from}")
-        logging.info("Loaded %s from %s", loaded, init_from)
-        state = jax.device_put(state.replace(params=params),
-                               self.state_sharding)
-      return state
-
   t0 = time.time()
-  results = FineTuner(config, str(workdir)).run()
+  results = trainer.train_and_evaluate(config, str(workdir))
   results["wall_s"] = time.time() - t0
   done.write_text(json.dumps(results, indent=2, default=str))
   return results
@@ -194,8 +147,9 @@ def main(argv):
                       ("contrastive", "contrastive (InfoNCE)"),
                       ("frame_order", "frame order (shuffle)")):
     pre = _train(pretrain_config(name, p_steps, tiny), out / f"pre_{name}")
-    ft = _train(finetune_config(f_steps, tiny), out / f"finetune_{name}",
-                init_from=str(out / f"pre_{name}"))
+    ft = _train(finetune_config(f_steps, tiny,
+                                init_from=str(out / f"pre_{name}")),
+                out / f"finetune_{name}")
     rows[label] = dict(probe=pre["representation"],
                        finetune=ft["eval"]["top1"], pretrain_s=pre["wall_s"],
                        finetune_s=ft["wall_s"],

@@ -1,7 +1,5 @@
 """VideoMAE pretraining: tube masks, masked-only loss, one compilation."""
 
-import importlib.util
-
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -9,7 +7,6 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO, tiny_config
-from vidjax import models
 from vidjax.data.pipeline import DatasetInfo
 from vidjax.models import videomae_pretraining
 from vidjax.tasks import masked_video
@@ -151,19 +148,17 @@ def test_pretraining_run_reports_probe_and_its_encoder_loads(tmp_path,
   assert rep["feature_dim"] == 64
   assert np.isfinite(results["eval"]["loss"])
 
-  # The table script's fine-tune path loads exactly the encoder: every
-  # `backbone` weight from the checkpoint, the new classifier untouched.
-  spec = importlib.util.spec_from_file_location(
-      "ssl_table", REPO / "scripts" / "ssl_table.py")
-  ssl_table = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(ssl_table)
-  classifier = models.build(ml_collections.ConfigDict(
-      dict(name="videomae", variant="tiny")), num_classes=8)
-  video = jnp.zeros((1, 4, 16, 16, 3))
-  fresh = classifier.init(jax.random.key(5), video)["params"]
-  loaded, names = ssl_table.load_pretrained_encoder_minimal(
-      fresh, str(tmp_path))
-  assert names == ["backbone"]
+  # A classification run with init_from = this workdir starts from exactly
+  # the pretrained encoder; its classifier is new.
+  finetune = tiny_config(REPO / "configs" / "classification" /
+                         "videomae_synthetic.py", cache=cache_dir)
+  finetune.init_from = str(tmp_path)
+  fresh_run = trainer.Trainer(tiny_config(
+      REPO / "configs" / "classification" / "videomae_synthetic.py",
+      cache=cache_dir), str(tmp_path / "fresh"))
+  fresh = jax.device_get(fresh_run.init_state().params)
+  loaded = jax.device_get(
+      trainer.Trainer(finetune, str(tmp_path / "finetune")).init_state().params)
   _, saved = checkpoint.load_state(tmp_path / "checkpoints")
   for a, b in zip(jax.tree.leaves(loaded["backbone"]),
                   jax.tree.leaves(saved["params"]["backbone"])):
