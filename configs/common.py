@@ -37,6 +37,10 @@ def synthetic_motion_data() -> ml_collections.ConfigDict:
           fps=16,
           size=48,
           max_objects=3,
+          # Extra clips per class in an "unlabeled" split (same generator,
+          # other seeds) for self-supervised pretraining; split names join
+          # with "+": train_split="train+unlabeled".
+          unlabeled_per_class=0,
           seed=0,
       ),
       num_frames=8,  # frames per clip
@@ -59,6 +63,7 @@ def synthetic_motion_data() -> ml_collections.ConfigDict:
       mean=KINETICS_MEAN,
       std=KINETICS_STD,
       label_keys=(),  # extra per-video labels to batch as label_<key>
+      train_per_class=0,  # > 0: only the first N training videos per class
       train_views=1,  # clips per video per training example
       # Training augmentations, in the order applied; one random parameter
       # set per clip (all frames alike). At most one of random_resized_crop,
@@ -119,6 +124,22 @@ def synthetic_motion_data() -> ml_collections.ConfigDict:
       worker_buffer_size=2,
       eval_threads=2,
   ))
+
+
+def representation_eval(**overrides) -> ml_collections.ConfigDict:
+  """config.eval.representation: frozen-feature linear probe and k-NN at the
+  end of a pretraining run (vidjax/train/representation.py)."""
+  return ml_collections.ConfigDict(dict(dict(
+      enabled=True,
+      train_split="train",  # labeled videos the probe is fitted on
+      per_class=0,  # > 0: only the first N of them per class (few labels)
+      knn_k=10,
+      knn_temperature=0.07,
+      probe_steps=500,  # full-batch AdamW steps of the logistic regression
+      probe_learning_rate=0.01,
+      probe_weight_decay=1e-3,
+      batch_size=0,  # 0: config.eval.batch_size
+  ), **overrides))
 
 
 def base_config() -> ml_collections.ConfigDict:

@@ -45,7 +45,7 @@ from vidjax.data import decode
 from vidjax.data import sampling
 from vidjax.data import transforms
 from vidjax.data.decode import DecodeError
-from vidjax.data.sources import VideoSource, make_source
+from vidjax.data.sources import VideoSource, make_source, subsample_per_class
 
 FAILED = "_failed"  # key of the marker element a failed decode produces
 DECODE_FAILURES = "_decode_failures"
@@ -673,8 +673,11 @@ class DatasetInfo:
 def load_sources(config: ml_collections.ConfigDict
                  ) -> tuple[VideoSource, VideoSource]:
   """The training and evaluation sources named by config.data."""
-  return (make_source(config.data, config.data.train_split),
-          make_source(config.data, config.data.eval_split))
+  train = make_source(config.data, config.data.train_split)
+  per_class = config.data.get("train_per_class", 0)
+  if per_class:
+    train = subsample_per_class(train, per_class)
+  return train, make_source(config.data, config.data.eval_split)
 
 
 def dataset_info(train: VideoSource, evaluation: VideoSource) -> DatasetInfo:

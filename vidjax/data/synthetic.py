@@ -13,10 +13,12 @@ The folder it writes looks like a UCF101 release::
       classInd.txt                      "1 MoveLeft"
       trainlist01.txt                   "MoveLeft/v_MoveLeft_g03_c01.mp4 1"
       testlist01.txt                    "MoveLeft/v_MoveLeft_g01_c01.mp4"
+      unlabeledlist01.txt               the unlabeled pool, if any
       annotations.jsonl                 per-video attributes (shape, count, ...)
       spec.json                         the generation parameters
       MoveLeft/v_MoveLeft_g01_c01.mp4
       ...
+      unlabeled/v_MoveLeft_u001.mp4     (spec.unlabeled_per_class > 0)
 
 As in UCF101, clips are grouped (``gNN``) and the first groups form the test
 split. Generation is deterministic from ``spec.seed``.
@@ -53,6 +55,7 @@ CLASSES = (
 SHAPES = ("triangle", "square", "ell", "arrow")
 MOTION_DIRECTIONS = ("horizontal", "vertical", "rotation", "scale")
 
+UNLABELED_DIR = "unlabeled"  # the pool's folder; group 0 in annotations
 # Bump when rendering changes, so cached datasets from older code are not used.
 GENERATOR_VERSION = 1
 _SUPERSAMPLE = 4  # draw at 4x and downsample: sub-pixel motion stays visible
@@ -78,10 +81,18 @@ class SyntheticSpec:
   seed: int = 0
   codec: str = "libx264"
   crf: int = 18
+  # Extra clips per class in an unlabeled pool (unlabeled/, listed in
+  # unlabeledlist01.txt) for self-supervised pretraining. Drawn from their
+  # own seeds: the labeled clips are the same with or without the pool.
+  unlabeled_per_class: int = 0
 
   def fingerprint(self) -> str:
-    blob = json.dumps(dict(dataclasses.asdict(self),  # tuples become lists
-                           generator_version=GENERATOR_VERSION),
+    fields = dataclasses.asdict(self)  # tuples become lists
+    if not self.unlabeled_per_class:
+      # Datasets without a pool keep the fingerprint (and cache) they had
+      # before the pool existed.
+      del fields["unlabeled_per_class"]
+    blob = json.dumps(dict(fields, generator_version=GENERATOR_VERSION),
                       sort_keys=True).encode()
     return hashlib.sha1(blob).hexdigest()[:10]
 
@@ -246,6 +257,16 @@ def _plan(spec: SyntheticSpec) -> list[dict]:
       plan.append(dict(class_index=c, class_name=class_name, group=group,
                        clip=clip, path=_clip_name(class_name, group, clip),
                        seed=child_seeds[c * spec.clips_per_class + i]))
+  # The unlabeled pool: its own seed sequence, so the labeled clips above do
+  # not depend on its size.
+  pool_seeds = np.random.SeedSequence([spec.seed, 1]).spawn(
+      len(CLASSES) * spec.unlabeled_per_class)
+  for c, class_name in enumerate(CLASSES):
+    for i in range(spec.unlabeled_per_class):
+      plan.append(dict(class_index=c, class_name=class_name, group=0,
+                       clip=i + 1,
+                       path=f"{UNLABELED_DIR}/v_{class_name}_u{i + 1:03d}.mp4",
+                       seed=pool_seeds[c * spec.unlabeled_per_class + i]))
   return plan
 
 
@@ -281,6 +302,8 @@ def generate(root: str | os.PathLike, spec: SyntheticSpec = SyntheticSpec(),
     plan = _plan(spec)
     for class_name in CLASSES:
       (tmp / class_name).mkdir()
+    if spec.unlabeled_per_class:
+      (tmp / UNLABELED_DIR).mkdir()
     workers = num_workers or min(4, os.cpu_count() or 1)
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
       results = pool.map(lambda e: _render_and_write(e, spec, str(tmp)), plan)
@@ -310,7 +333,11 @@ def _write_annotations(root: Path, spec: SyntheticSpec,
   (root / "classInd.txt").write_text(
       "".join(f"{i + 1} {name}\n" for i, name in enumerate(CLASSES)))
   train = [r for r in records if r["group"] > spec.test_groups]
-  test = [r for r in records if r["group"] <= spec.test_groups]
+  test = [r for r in records if 0 < r["group"] <= spec.test_groups]
+  pool = [r for r in records if r["group"] == 0]
+  if pool:
+    (root / "unlabeledlist01.txt").write_text(
+        "".join(f"{r['path']}\n" for r in pool))
   # UCF101 conventions: train lines carry a 1-based label, test lines do not.
   (root / "trainlist01.txt").write_text(
       "".join(f"{r['path']} {r['label'] + 1}\n" for r in train))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-_HELPER_MODULES = ("base",)
+_HELPER_MODULES = ("base", "pretext")
 
 
 def available() -> list[str]:

@@ -191,6 +191,12 @@ class Task:
     del sums, out_dir
     return {}
 
+  def end_of_run(self, state: TrainState) -> dict[str, Any]:
+    """Extra results once training ends (chief only, host code), e.g. a
+    pretraining task's linear probe on frozen features."""
+    del state
+    return {}
+
   def visualize(self, batch: dict[str, np.ndarray],
                 examples: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """uint8 images [H, W, 3] from an evaluation batch and its `examples`.

@@ -613,6 +613,7 @@ class Trainer:
     if not self.is_chief:
       return results
     results.update(self.task.write_eval_artifacts(sums, self.workdir))
+    results.update(self.task.end_of_run(self.state))
     if first is not None:
       images = self.task.visualize(*first)
       self.writer.images(step, images)

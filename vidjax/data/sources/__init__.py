@@ -110,3 +110,20 @@ def make_source(data_config: ml_collections.ConfigDict,
     source = to_frame_folders(source, data_config.frames_root,
                               data_config.get("frames_fps", 30.0))
   return source
+
+
+def subsample_per_class(source: VideoSource, per_class: int) -> VideoSource:
+  """The first `per_class` videos of each class, in the source's order.
+
+  For few-label experiments; records keep their `video_id`. Unlabeled
+  records (label -1) are dropped.
+  """
+  taken: dict[int, int] = {}
+  kept = []
+  for r in source.records:
+    label = r["label"]
+    if label < 0 or taken.get(label, 0) >= per_class:
+      continue
+    taken[label] = taken.get(label, 0) + 1
+    kept.append(r)
+  return dataclasses.replace(source, records=tuple(kept))
