@@ -32,6 +32,9 @@ import jax.numpy as jnp
 from vidjax.ops import resize
 from vidjax.ops import warp
 
+# Frames of context an output frame reads on either side (recurrent: every output frame reads the whole clip).
+TEMPORAL_CONTEXT = None
+
 VARIANTS = {
     "tiny": dict(features=8, num_blocks=1, flow_levels=2,
                  flow_features=(8, 16, 8, 8), flow_kernel=3),

@@ -19,6 +19,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+# Frames of context an output frame reads on either side (frames are denoised independently).
+TEMPORAL_CONTEXT = 0
+
 VARIANTS = {
     "tiny": dict(depth=5, features=32),
     "small": dict(depth=10, features=48),

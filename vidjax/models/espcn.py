@@ -24,6 +24,9 @@ import jax.numpy as jnp
 
 from vidjax.ops import resize
 
+# Frames of context an output frame reads on either side (frames are upscaled independently).
+TEMPORAL_CONTEXT = 0
+
 VARIANTS = {
     "tiny": dict(features=(16, 8)),
     "paper": dict(features=(64, 32)),

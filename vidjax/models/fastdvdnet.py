@@ -32,6 +32,9 @@ import jax.numpy as jnp
 
 from vidjax.ops import resize
 
+# Frames of context an output frame reads on either side (each output frame reads two frames on either side).
+TEMPORAL_CONTEXT = 2
+
 VARIANTS = {
     "tiny": dict(widths=(8, 16, 16), input_features=6),
     "small": dict(widths=(16, 32, 64), input_features=12),

@@ -20,6 +20,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+# Frames of context an output frame reads on either side (frames are stylised independently).
+TEMPORAL_CONTEXT = 0
+
 VARIANTS = {
     "tiny": dict(widths=(8, 16, 16), num_blocks=1),
     "small": dict(widths=(16, 32, 64), num_blocks=3),
