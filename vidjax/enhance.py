@@ -79,10 +79,27 @@ def _checkpoint_dir(path: str) -> str:
   return path
 
 
+@dataclasses.dataclass(frozen=True)
+class Model:
+  """A trained enhancement model: the task and the weights `enhance` uses
+  (the moving average of the weights when the run kept one)."""
+
+  task: _enhancement.EnhancementTask
+  params: Any
+  model_state: Any
+  step: int
+
+
+def _shapes(tree: Any) -> Any:
+  return jax.tree.map(lambda x: (tuple(x.shape), jnp.dtype(x.dtype).name),
+                      tree)
+
+
 def load_model(config: ml_collections.ConfigDict, checkpoint: str,
-               step: int | None = None):
-  """The enhancement task of `config` and its trained state from
-  `checkpoint` (a workdir or its checkpoints/ folder)."""
+               step: int | None = None) -> Model:
+  """The enhancement task of `config` and its trained weights from
+  `checkpoint` (a workdir or its checkpoints/ folder), read onto this host
+  by `checkpoint.load_state` whatever topology saved them."""
   task_cls = tasks.get_task_class(config.task.name)
   if not issubclass(task_cls, _enhancement.EnhancementTask):
     raise EnhanceError(f"config.task.name={config.task.name!r} does not "
@@ -91,48 +108,33 @@ def load_model(config: ml_collections.ConfigDict, checkpoint: str,
   info = DatasetInfo(num_classes=0, class_names=(), num_train=1, num_eval=1,
                      root="")
   task = task_cls(config, info, max(1, int(config.train.num_steps)))
+  directory = _checkpoint_dir(checkpoint)
+  steps = sorted(int(n) for n in os.listdir(directory) if n.isdigit())
+  if not steps:
+    raise EnhanceError(f"{directory}: no checkpoint found (train first "
+                       "with launch.py --workdir ...)")
+  if step is not None and step not in steps:
+    raise EnhanceError(f"{directory}: no checkpoint at step {step}; have "
+                       f"{steps}")
+  try:
+    step, state = checkpoint_lib.load_state(directory, step)
+  except Exception as e:  # pylint: disable=broad-except
+    raise EnhanceError(f"{directory}: cannot read the checkpoint "
+                       f"({type(e).__name__}: {str(e)[:300]})") from e
+  params = state.get("ema_params") or state["params"]
+  model_state = state.get("model_state") or {}
+  # The weights must be those of the model this config builds.
   d = config.data
   spec = {"video": jax.ShapeDtypeStruct(
       (1, d.num_frames, d.image_size, d.image_size, 3), jnp.float32)}
-  abstract = jax.eval_shape(task.init_state, jax.random.key(0), spec)
-  device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
-  abstract = jax.tree.map(
-      lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=device),
-      abstract)
-  directory = _checkpoint_dir(checkpoint)
-  ckpt = checkpoint_lib.Checkpointer(directory, async_save=False)
-  try:
-    steps = ckpt.all_steps()
-    if not steps:
-      raise EnhanceError(f"{directory}: no checkpoint found (train first "
-                         "with launch.py --workdir ...)")
-    if step is not None:
-      if step not in steps:
-        raise EnhanceError(f"{directory}: no checkpoint at step {step}; "
-                           f"have {steps}")
-      restored = _restore_step(ckpt, abstract, step)
-    else:
-      restored = ckpt.restore(abstract)
-  finally:
-    ckpt.close()
-  if restored is None:
+  want = jax.eval_shape(task.init_state, jax.random.key(0), spec)
+  if _shapes(params) != _shapes(want.params):
     raise EnhanceError(
-        f"{directory}: no checkpoint could be restored for this config "
-        f"({config.task.name}/{config.model.name}); does --config (and its "
-        "variant) match the run that wrote it?")
-  state, _ = restored
-  return task, state
-
-
-def _restore_step(ckpt, abstract, step):
-  import orbax.checkpoint as ocp  # pylint: disable=g-import-not-at-top
-  try:
-    out = ckpt._manager.restore(  # pylint: disable=protected-access
-        step, args=ocp.args.Composite(state=ocp.args.StandardRestore(
-            abstract)))
-  except Exception:  # pylint: disable=broad-except
-    return None
-  return out["state"], step
+        f"{directory}: the checkpoint at step {step} does not hold the "
+        f"weights of {config.task.name}/{config.model.name} (variant "
+        f"{config.model.get('variant')!r}) that --config builds; pass the "
+        "config (and variant) the run was trained with")
+  return Model(task, params, model_state, int(step))
 
 
 # -- windows ---------------------------------------------------------------
@@ -197,10 +199,10 @@ def available_memory_bytes() -> int:
   return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
 
 
-def _compile(task, state, shape, options, limit: int):
-  fn = jax.jit(lambda p, s, v: task.enhance(p, s, v, **options))
+def _compile(model: Model, shape, options, limit: int):
+  fn = jax.jit(lambda p, s, v: model.task.enhance(p, s, v, **options))
   spec = jax.ShapeDtypeStruct(shape, jnp.float32)
-  compiled = fn.lower(state.params, state.model_state, spec).compile()
+  compiled = fn.lower(model.params, model.model_state, spec).compile()
   stats = compiled.memory_analysis()
   if stats is not None:
     need = (stats.temp_size_in_bytes + stats.argument_size_in_bytes +
@@ -260,7 +262,8 @@ def enhance_file(config: ml_collections.ConfigDict, checkpoint: str,
                  progress: bool = False, seed: int = 0) -> dict[str, Any]:
   """Processes `input_path` into `output_path`; returns a summary."""
   info = probe(input_path)
-  task, state = load_model(config, checkpoint, step)
+  model = load_model(config, checkpoint, step)
+  task = model.task
   opts = task.enhance_options(dict(options or {}))
   plan = make_plan(task, window, overlap)
   scale = task.output_scale
@@ -271,7 +274,7 @@ def enhance_file(config: ml_collections.ConfigDict, checkpoint: str,
     h, w = h // scale, w // scale
   hp, wp = h + (-h % PAD_MULTIPLE), w + (-w % PAD_MULTIPLE)
   limit = max_memory_bytes or available_memory_bytes()
-  run = _compile(task, state, (1, plan.window, hp, wp, 3), opts, limit)
+  run = _compile(model, (1, plan.window, hp, wp, 3), opts, limit)
   out_h, out_w = h * scale, w * scale
   enc_w = out_w * (2 if side_by_side else 1)
   enc_h, enc_w = out_h + out_h % 2, enc_w + enc_w % 2  # 4:2:0 needs even
@@ -317,7 +320,7 @@ def enhance_file(config: ml_collections.ConfigDict, checkpoint: str,
         nonlocal frames_out, key
         idx = plan.indices(start, total)
         clip = np.stack([buffer[i] for i in idx])[None]
-        out = np.asarray(run(state.params, state.model_state,
+        out = np.asarray(run(model.params, model.model_state,
                              jnp.asarray(_pad(clip, PAD_MULTIPLE))))
         out = out[0, :, :out_h, :out_w]
         count = min(plan.core, total - start)
@@ -376,7 +379,8 @@ def enhance_file(config: ml_collections.ConfigDict, checkpoint: str,
   return {"input": input_path, "output": output_path, "frames": frames_out,
           "fps": float(rate), "input_size": (info.width, info.height),
           "output_size": (enc_w, enc_h), "audio": ain is not None,
-          "window": plan.window, "context": plan.context}
+          "window": plan.window, "context": plan.context,
+          "step": model.step}
 
 
 # -- command line ----------------------------------------------------------
