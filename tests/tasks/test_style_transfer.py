@@ -61,8 +61,8 @@ def test_losses_and_temporal_switch():
   task = style_transfer.Task(config, INFO, 10)
   video = jax.random.uniform(jax.random.key(0), (2, 2, 16, 16, 3))
   state = task.init_state(jax.random.key(0), {"video": video[:1]})
-  loss, (parts, _) = task.loss(state.params, state.model_state,
-                               {"video": video}, jax.random.key(1))
+  loss, (parts, _) = jax.jit(task.loss)(state.params, state.model_state,
+                                        {"video": video}, jax.random.key(1))
   assert set(parts) == {"content_loss", "style_loss", "tv_loss",
                         "warp_error"}
   assert np.isfinite(float(loss)) and float(parts["style_loss"]) > 0
@@ -72,6 +72,6 @@ def test_losses_and_temporal_switch():
   np.testing.assert_allclose(same["content_loss"], 0.0, atol=1e-6)
   config.task.temporal_weight = 0.0
   plain = style_transfer.Task(config, INFO, 10)
-  _, (parts, _) = plain.loss(state.params, state.model_state,
-                             {"video": video}, jax.random.key(1))
+  _, (parts, _) = jax.jit(plain.loss)(state.params, state.model_state,
+                                      {"video": video}, jax.random.key(1))
   assert "warp_error" not in parts
