@@ -13,6 +13,9 @@ curves.png and the task's plots.
 For multi-process training, run this on every host: on a TPU pod slice or
 under SLURM the processes find each other by themselves; elsewhere pass
 --coordinator_address=HOST:PORT --num_processes=N --process_id=I.
+
+On SIGTERM (a preemption notice) every process saves a checkpoint at the same
+step, waits for it, and exits 0; the same command then continues the run.
 """
 
 import logging as std_logging
@@ -62,6 +65,10 @@ def main(argv):
   distributed.initialize(_DISTRIBUTED.value, _COORDINATOR.value,
                          _NUM_PROCESSES.value, _PROCESS_ID.value)
   results = trainer.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
+  if results.get("preempted"):
+    # Exit 0 so a scheduler treats the job as cleanly stopped; running the
+    # same command again resumes from the checkpoint just saved.
+    return
   if jax.process_index() == 0:
     print(report.summary_table(results), flush=True)
 

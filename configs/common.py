@@ -74,6 +74,25 @@ def base_config() -> ml_collections.ConfigDict:
       log_every=10,
       num_devices=-1,  # -1: every device
       ema_decay=0.0,  # > 0 keeps an EMA of the weights and evaluates it
+      # Layout of the train state over the mesh (see vidjax/train/sharding.py):
+      # "data" replicates it, "fsdp" splits each parameter and its optimizer
+      # slots over the data axis.
+      sharding="data",
+      fsdp_min_size=4096,  # smaller arrays stay replicated under fsdp
+      # Devices per tensor-parallel group (the mesh's "model" axis); > 1
+      # splits transformer heads and MLPs. Must divide the local devices.
+      model_parallel=1,
+      # Micro-batches per optimizer step (gradients averaged, run one after
+      # another): the same step with 1/k of the activation memory.
+      grad_accum_steps=1,
+      # What a non-finite loss or gradient does: "stop" with a report, or
+      # "restore_and_skip": reload the last checkpoint, skip the batch that
+      # produced it, and go on (at most max_nonfinite_restores times).
+      nonfinite="stop",
+      max_nonfinite_restores=3,
+      skip_batches=(),  # training batch indices never used (bad data)
+      # Fault injection for tests: these batch indices are filled with NaN.
+      inject_nan_batches=(),
   ))
   c.eval = ml_collections.ConfigDict(dict(
       batch_size=32,
@@ -95,7 +114,9 @@ def base_config() -> ml_collections.ConfigDict:
   ))
   c.checkpoint = ml_collections.ConfigDict(dict(
       every_steps=100,
-      keep_latest=1,
+      # The newest checkpoints kept (2: a fallback if the newest is corrupt),
+      # besides the best one by best_metric when keep_best.
+      keep_latest=2,
       keep_best=True,
       best_metric="",  # "" = the task's choice (top1 for classification)
       best_mode="",  # "max" or "min"; "" = the task's choice
@@ -105,6 +126,10 @@ def base_config() -> ml_collections.ConfigDict:
       progress_bar=True,
       tensorboard=True,
   ))
+  # Profiler trace of this many steps from profile_start_step, written to
+  # <workdir>/profile (open in TensorBoard's profile tab or ui.perfetto.dev).
+  c.profile_steps = 0
+  c.profile_start_step = 10
   return c
 
 

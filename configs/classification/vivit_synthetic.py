@@ -15,6 +15,7 @@ def get_config(arg: str | None = None):
   c.model.update(name="vivit", variant="tiny")
   c.model.attention = "joint" if "joint" in args else "factorized_encoder"
   c.model.remat = False
+  c.model.remat_policy = "nothing_saveable"  # see models/layers.py
   c.model.dropout_rate = 0.0
   c.data.update(num_frames=8, stride=2, image_size=32)
   c.train.update(batch_size=32, num_epochs=0.0, num_steps=1000)

@@ -1,12 +1,16 @@
 """Real multi-process training: 2 processes x 4 simulated CPU devices joined
-through jax.distributed on localhost, against 1 process x 8 devices."""
+through jax.distributed on localhost, preempted with SIGTERM and resumed,
+against 1 process x 8 devices."""
 
 import json
 import os
+import pathlib
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import jax
 import numpy as np
@@ -14,7 +18,7 @@ import numpy as np
 from tests.conftest import REPO
 from tests.train.test_resume import final_params
 
-STEPS = 4
+STEPS = 16
 
 
 def _free_port():
@@ -29,6 +33,7 @@ def _command(workdir, cache_dir, *extra):
           f"--workdir={workdir}",
           f"--config.train.num_steps={STEPS}",
           "--config.train.log_every=1",
+          "--config.checkpoint.every_steps=0",
           "--config.optimizer.name=sgd",
           "--config.optimizer.learning_rate=0.05",
           "--config.data.image_size=32", "--config.data.num_frames=8",
@@ -47,22 +52,54 @@ def _losses(log: str) -> dict[int, float]:
           re.findall(r"step (\d+): loss=([-\d.e+]+)", log)}
 
 
-def test_two_processes_match_one_and_hand_over(tmp_path, cache_dir):
-  two = tmp_path / "two"
+def _start_pair(workdir, cache_dir, logs):
   port = _free_port()
-  procs = [subprocess.Popen(
-      _command(two, cache_dir, f"--coordinator_address=localhost:{port}",
+  return [subprocess.Popen(
+      _command(workdir, cache_dir, f"--coordinator_address=localhost:{port}",
                "--num_processes=2", f"--process_id={i}"),
-      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
-      env=_env(4)) for i in range(2)]
-  logs = [p.communicate(timeout=600)[0] for p in procs]
-  for p, log in zip(procs, logs):
-    assert p.returncode == 0, log[-3000:]
-  assert "process 0 of 2" in logs[0] and "process 1 of 2" in logs[1]
+      stdout=open(logs[i], "w"), stderr=subprocess.STDOUT, text=True,
+      cwd=REPO, env=_env(4)) for i in range(2)]
 
+
+def _finish(procs, logs):
+  for p in procs:
+    p.wait(timeout=600)
+  texts = [pathlib.Path(log).read_text() for log in logs]
+  for p, text in zip(procs, texts):
+    assert p.returncode == 0, text[-3000:]
+  return texts
+
+
+def test_two_processes_preempt_resume_match_one_and_hand_over(tmp_path,
+                                                              cache_dir):
+  two = tmp_path / "two"
+  logs = [tmp_path / f"p{i}.log" for i in range(2)]
+  procs = _start_pair(two, cache_dir, logs)
+  # A preemption notice (SIGTERM) to every process once training runs: JAX's
+  # preemption service makes them agree on one step to save at.
+  deadline = time.time() + 600
+  while time.time() < deadline and all(p.poll() is None for p in procs):
+    if "step 2: loss=" in logs[0].read_text():
+      break
+    time.sleep(0.05)
+  for p in procs:
+    p.send_signal(signal.SIGTERM)
+  texts = _finish(procs, logs)
+  saved = [re.findall(r"Preempted: checkpoint of step (\d+) saved", t)
+           for t in texts]
+  assert saved[0] and saved[0] == saved[1], texts[0][-3000:]
+  stopped_at = int(saved[0][0])
+  assert 2 <= stopped_at < STEPS
+  assert "process 0 of 2" in texts[0] and "process 1 of 2" in texts[1]
+
+  # Started again, the pair goes on from there to the end.
+  procs = _start_pair(two, cache_dir, logs)
+  texts = _finish(procs, logs)
+  for text in texts:
+    assert f"Resumed from checkpoint at step {stopped_at}" in text
   # Both processes see the same (global) loss at every step.
-  per_process = [_losses(log) for log in logs]
-  assert sorted(per_process[0]) == list(range(1, STEPS + 1))
+  per_process = [_losses(t) for t in texts]
+  assert sorted(per_process[0]) == list(range(stopped_at + 1, STEPS + 1))
   assert per_process[0] == per_process[1]
   # Only process 0 writes logs and results.
   results = json.loads((two / "results.json").read_text())
@@ -73,8 +110,9 @@ def test_two_processes_match_one_and_hand_over(tmp_path, cache_dir):
                        text=True, cwd=REPO, env=_env(8), timeout=600)
   assert out.returncode == 0, out.stderr[-3000:]
   single = _losses(out.stderr)
-  np.testing.assert_allclose([per_process[0][s] for s in sorted(single)],
-                             [single[s] for s in sorted(single)], rtol=1e-4)
+  steps = sorted(per_process[0])
+  np.testing.assert_allclose([per_process[0][s] for s in steps],
+                             [single[s] for s in steps], rtol=1e-4)
   _, params_two = final_params(two)
   _, params_one = final_params(one)
   for a, b in zip(jax.tree.leaves(params_two), jax.tree.leaves(params_one)):

@@ -1,7 +1,8 @@
-"""A run killed with SIGKILL and started again ends where an uninterrupted
-run ends: same parameters, same data."""
+"""A run killed with SIGKILL, or stopped by SIGTERM, and started again ends
+where an uninterrupted run ends: same parameters, same data."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import time
 
 import jax
 import numpy as np
+import pytest
 from vidjax.train import checkpoint as checkpoint_lib
 
 from tests.conftest import REPO
@@ -46,20 +48,41 @@ def final_params(workdir):
   return step, state["params"]
 
 
-def test_sigkill_then_resume_matches_uninterrupted(tmp_path, cache_dir):
-  straight, killed = tmp_path / "straight", tmp_path / "killed"
-  log = open(tmp_path / "log.txt", "w")
-  subprocess.run(_command(straight, cache_dir), check=True, stdout=log,
-                 stderr=subprocess.STDOUT, cwd=REPO, env=_env())
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory, cache_dir):
+  """The uninterrupted run both interrupted runs are compared with."""
+  workdir = tmp_path_factory.mktemp("straight")
+  subprocess.run(_command(workdir, cache_dir), check=True,
+                 capture_output=True, cwd=REPO, env=_env())
+  return workdir
 
+
+def _wait_for_checkpoint(proc, workdir):
+  deadline = time.time() + 300
+  while time.time() < deadline and proc.poll() is None:
+    if any(8 <= s < STEPS for s in _steps(workdir)):
+      return
+    time.sleep(0.02)
+
+
+def _assert_same_params(a, b):
+  step_a, params_a = final_params(a)
+  step_b, params_b = final_params(b)
+  assert step_a == step_b == STEPS
+  leaves_a, leaves_b = jax.tree.leaves(params_a), jax.tree.leaves(params_b)
+  assert len(leaves_a) == len(leaves_b) > 0
+  for x, y in zip(leaves_a, leaves_b):
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_sigkill_then_resume_matches_uninterrupted(tmp_path, cache_dir,
+                                                    straight):
+  killed = tmp_path / "killed"
+  log = open(tmp_path / "log.txt", "w")
   proc = subprocess.Popen(_command(killed, cache_dir), stdout=log,
                           stderr=subprocess.STDOUT, cwd=REPO, env=_env(),
                           start_new_session=True)
-  deadline = time.time() + 300
-  while time.time() < deadline and proc.poll() is None:
-    if any(8 <= s < STEPS for s in _steps(killed)):
-      break
-    time.sleep(0.02)
+  _wait_for_checkpoint(proc, killed)
   # SIGKILL the run and its Grain worker processes: nothing gets to clean up.
   os.killpg(proc.pid, signal.SIGKILL)
   proc.wait()
@@ -73,11 +96,27 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path, cache_dir):
   log.close()
   assert f"Resumed from checkpoint at step {killed_at}" in (
       tmp_path / "log.txt").read_text()
+  _assert_same_params(straight, killed)
 
-  step_a, params_a = final_params(straight)
-  step_b, params_b = final_params(killed)
-  assert step_a == step_b == STEPS
-  leaves_a, leaves_b = jax.tree.leaves(params_a), jax.tree.leaves(params_b)
-  assert len(leaves_a) == len(leaves_b) > 0
-  for a, b in zip(leaves_a, leaves_b):
-    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+def test_sigterm_saves_exits_zero_and_resumes(tmp_path, cache_dir, straight):
+  """A preemption notice: the run saves at the step it is on, waits for the
+  save, exits 0; started again it ends where the uninterrupted run ends."""
+  stopped = tmp_path / "stopped"
+  proc = subprocess.Popen(_command(stopped, cache_dir),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, cwd=REPO, env=_env())
+  _wait_for_checkpoint(proc, stopped)
+  proc.send_signal(signal.SIGTERM)
+  log = proc.communicate(timeout=300)[0]
+  assert proc.returncode == 0, log[-3000:]
+  saved = re.search(r"Preempted: checkpoint of step (\d+) saved", log)
+  assert saved, log[-3000:]
+  stopped_at = int(saved.group(1))
+  assert stopped_at < STEPS and _steps(stopped)[-1] == stopped_at
+  assert not (stopped / "results.json").exists()
+
+  out = subprocess.run(_command(stopped, cache_dir), check=True,
+                       capture_output=True, text=True, cwd=REPO, env=_env())
+  assert f"Resumed from checkpoint at step {stopped_at}" in out.stderr
+  _assert_same_params(straight, stopped)

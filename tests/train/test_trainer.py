@@ -107,7 +107,7 @@ def test_unknown_model_lists_the_known_ones(tmp_path, cache_dir):
 def test_batch_that_does_not_divide_over_devices(tmp_path, cache_dir):
   config = tiny_config(cache=cache_dir)
   config.train.batch_size = 12
-  with pytest.raises(ValueError, match="12 does not divide over 8 devices"):
+  with pytest.raises(ValueError, match="batch_size=12 does not divide over 8 data-parallel"):
     trainer.Trainer(config, str(tmp_path))
 
 

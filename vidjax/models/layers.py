@@ -85,12 +85,31 @@ class EncoderBlock(nn.Module):
                         dtype=self.dtype, name="mlp")(y, train=train)
 
 
+REMAT_POLICIES = {
+    # Save nothing inside a block: least memory, the whole block is rerun.
+    "nothing_saveable": jax.checkpoint_policies.nothing_saveable,
+    # Keep matmul outputs, recompute the cheap elementwise ops around them.
+    "dots_saveable": jax.checkpoint_policies.dots_saveable,
+    "dots_with_no_batch_dims_saveable":
+        jax.checkpoint_policies.dots_with_no_batch_dims_saveable,
+    # Keep everything: the same memory as no remat (for comparisons).
+    "everything_saveable": jax.checkpoint_policies.everything_saveable,
+}
+
+
+def remat_policy(name: str):
+  if name not in REMAT_POLICIES:
+    raise ValueError(f"config.model.remat_policy={name!r}; choose one of "
+                     f"{sorted(REMAT_POLICIES)}")
+  return REMAT_POLICIES[name]
+
+
 class Encoder(nn.Module):
   """A stack of `EncoderBlock`s and a final LayerNorm; [B, L, D] -> [B, L, D].
 
   `remat=True` recomputes each block's activations in the backward pass
-  instead of storing them: less memory for long clips, about a third more
-  compute.
+  instead of storing them: less memory for long clips, more compute.
+  `remat_policy` (a name in REMAT_POLICIES) says what is still saved.
   """
 
   depth: int
@@ -99,11 +118,14 @@ class Encoder(nn.Module):
   dropout_rate: float = 0.0
   remat: bool = False
   dtype: Dtype = jnp.float32
+  remat_policy: str = "nothing_saveable"
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
-    block = nn.remat(EncoderBlock, static_argnums=(2,)) if self.remat \
-        else EncoderBlock
+    block = EncoderBlock
+    if self.remat:
+      block = nn.remat(EncoderBlock, static_argnums=(2,),
+                       policy=remat_policy(self.remat_policy))
     for i in range(self.depth):
       x = block(self.num_heads, self.mlp_dim, self.dropout_rate,
                 dtype=self.dtype, name=f"block{i}")(x, train)

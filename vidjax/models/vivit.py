@@ -86,6 +86,7 @@ class Model(nn.Module):
   attention: str = "factorized_encoder"
   dropout_rate: float = 0.0
   remat: bool = False
+  remat_policy: str = "nothing_saveable"
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -97,7 +98,7 @@ class Model(nn.Module):
     d = self.hidden_size
     encoder = lambda depth, name: Encoder(  # noqa: E731
         depth, self.num_heads, self.mlp_dim, self.dropout_rate, self.remat,
-        self.dtype, name=name)
+        self.dtype, self.remat_policy, name=name)
     x = TubeletEmbed(d, self.patch_size, self.dtype, name="embed")(
         video.astype(self.dtype))
     b = x.shape[0]

@@ -86,19 +86,61 @@ class Task:
     """Scalar loss and (metrics, new model state) for one training batch."""
     raise NotImplementedError
 
-  def train_step(self, state: TrainState, batch: Batch,
-                 rng: jax.Array) -> tuple[TrainState, Metrics]:
-    """One gradient step; metrics are scalars averaged over the batch."""
+  def grads(self, state: TrainState, batch: Batch, rng: jax.Array
+            ) -> tuple[Any, Metrics, Any]:
+    """Gradients of `loss`, its metrics (with "loss"), and the new model
+    state, for one batch or micro-batch."""
     grad_fn = jax.value_and_grad(self.loss, has_aux=True)
     (loss, (metrics, model_state)), grads = grad_fn(
         state.params, state.model_state, batch, rng)
+    return grads, dict(metrics, loss=loss), model_state
+
+  def accumulated_grads(self, state: TrainState, batch: Batch,
+                        rng: jax.Array) -> tuple[Any, Metrics, Any]:
+    """`grads` averaged over config.train.grad_accum_steps micro-batches.
+
+    Micro-batch j takes rows j, j+k, j+2k, ... so each stays split evenly
+    over the data-parallel devices, and `lax.scan` runs them one after
+    another: activation memory is that of one micro-batch. The mean of the
+    micro-batch means equals the full-batch mean (equal sizes), so without
+    batch statistics (BatchNorm) the step equals one on the whole batch.
+    """
+    k = self.config.train.grad_accum_steps
+    if k == 1:
+      return self.grads(state, batch, rng)
+    micro = jax.tree.map(
+        lambda x: jnp.swapaxes(
+            x.reshape(x.shape[0] // k, k, *x.shape[1:]), 0, 1), batch)
+
+    def body(carry, xs):
+      grad_sum, metric_sum, model_state = carry
+      index, micro_batch = xs
+      grads, metrics, model_state = self.grads(
+          state.replace(model_state=model_state), micro_batch,
+          jax.random.fold_in(rng, index))
+      add = lambda a, b: jax.tree.map(jnp.add, a, b)  # noqa: E731
+      return (add(grad_sum, grads), add(metric_sum, metrics),
+              model_state), None
+
+    shapes = jax.eval_shape(self.grads, state,
+                            jax.tree.map(lambda x: x[0], micro), rng)
+    zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes[:2])
+    (grad_sum, metric_sum, model_state), _ = jax.lax.scan(
+        body, (*zeros, state.model_state), (jnp.arange(k), micro))
+    mean = lambda t: jax.tree.map(lambda x: x / k, t)  # noqa: E731
+    return mean(grad_sum), mean(metric_sum), model_state
+
+  def train_step(self, state: TrainState, batch: Batch,
+                 rng: jax.Array) -> tuple[TrainState, Metrics]:
+    """One optimizer step; metrics are scalars averaged over the batch."""
+    grads, metrics, model_state = self.accumulated_grads(state, batch, rng)
     new_state, updates = state.apply_gradients(grads, model_state=model_state)
     if new_state.ema_params is not None:
       decay = self.config.train.ema_decay
       new_state = new_state.replace(ema_params=optax.incremental_update(
           new_state.params, state.ema_params, 1.0 - decay))
     return new_state, dict(
-        metrics, loss=loss, grad_norm=optax.global_norm(grads),
+        metrics, grad_norm=optax.global_norm(grads),
         param_norm=optax.global_norm(new_state.params),
         update_norm=optax.global_norm(updates))
 

@@ -1,16 +1,21 @@
 """Orbax checkpoints of the train state together with the data iterator.
 
 Each checkpoint step holds four items: `state` (the TrainState pytree),
-`data` (the Grain iterator position, one file per process), `meta` (where the
-data stream was started and on what topology) and `config` (the run's config
-as JSON). A resumed run sees exactly the batches it would have seen. Retention keeps the newest checkpoint (the resume
-point) and, when a metric is named, the best one by it: Orbax's plain
-best-by-metric retention could otherwise delete the newest.
+`data` (the Grain iterator position, one file per process), `meta` (the
+next batch index, skipped batches, and the process and worker counts that
+saved it) and `config` (the run's config as JSON). A resumed run sees
+exactly the batches it would have seen.
+
+Retention keeps the `keep_latest` newest checkpoints (the resume point, and
+a fallback if it turns out corrupt) and, when a metric is named, the best
+one by it at the same time: Orbax's plain best-by-metric retention could
+otherwise delete the newest.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 import grain
@@ -25,7 +30,7 @@ ITEMS = ("state", "data", "meta", "config")
 class Checkpointer:
   """Saves and restores (state, data iterator) pairs under `directory`."""
 
-  def __init__(self, directory: str | os.PathLike, *, keep_latest: int = 1,
+  def __init__(self, directory: str | os.PathLike, *, keep_latest: int = 2,
                best_metric: str = "", best_mode: str = "max",
                async_save: bool = True, config: dict | None = None):
     if best_mode not in ("max", "min"):
@@ -94,9 +99,24 @@ class Checkpointer:
             self.directory, step, type(e).__name__, str(e)[:500],
             f"falling back to step {earlier[-1]}" if earlier
             else "no earlier checkpoint: starting from scratch")
+        self._set_aside(step)
         continue
       return restored["state"], step
     return None
+
+  def _set_aside(self, step: int) -> None:
+    """Moves an unreadable checkpoint out of the way (kept for inspection),
+    so the run can save that step again."""
+    if jax.process_index() == 0:
+      target = os.path.join(os.path.dirname(self.directory),
+                            "corrupt_checkpoints", f"{step}-{time.time():.0f}")
+      os.makedirs(os.path.dirname(target), exist_ok=True)
+      os.replace(os.path.join(self.directory, str(step)), target)
+      logging.warning("Moved the unreadable checkpoint to %s", target)
+    if jax.process_count() > 1:
+      from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+      multihost_utils.sync_global_devices(f"set aside checkpoint {step}")
+    self._manager.reload()
 
   def restore_meta(self, step: int) -> dict[str, Any]:
     """The `meta` item of `step` ({} for checkpoints without one)."""
@@ -119,6 +139,11 @@ class Checkpointer:
                       str(e)[:300])
       return False
     return True
+
+  def reached_preemption(self, step: int) -> bool:
+    """True at the step all processes agreed to save at after a preemption
+    notice (JAX's preemption service; multi-process runs only)."""
+    return self._manager.reached_preemption(step)
 
   def wait(self) -> None:
     """Blocks until pending saves are on disk; raises their errors."""
