@@ -3,18 +3,26 @@
   python launch.py --config configs/denoising/dncnn_synthetic.py \
       --workdir /tmp/dncnn
 Variants: tiny (tests), paper (17 layers, 64 features).
+
+config.task (see vidjax/tasks/denoising.py):
+  sigma_range: training sigmas (0-255 scale), one drawn per clip.
+  eval_sigmas: evaluation sigmas, reported one by one (DAVIS protocol).
+  loss: "l2" or "l1".
 """
 
 import ml_collections
 
 from configs import common
 
+DAVIS_SIGMAS = (10.0, 20.0, 30.0, 40.0, 50.0)
+
 
 def get_config(arg: str | None = None):
   args = common.parse_arg(arg)
   c = common.base_config()
   c.task = ml_collections.ConfigDict(dict(
-      name="denoising", sigma_range=(5.0, 50.0), eval_sigma=25.0, loss="l2"))
+      name="denoising", sigma_range=(5.0, 55.0), eval_sigmas=DAVIS_SIGMAS,
+      loss="l2"))
   c.model.update(name="dncnn", variant="small")
   c.data.update(num_frames=4, stride=1, image_size=48,
                 mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
@@ -29,4 +37,5 @@ def get_config(arg: str | None = None):
   if "tiny" in args:
     common.apply_tiny(c)
     c.model.variant = "tiny"
+    c.task.eval_sigmas = (10.0, 50.0)
   return c

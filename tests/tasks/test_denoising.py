@@ -24,21 +24,41 @@ def test_requires_unit_range_pixels():
     denoising.Task(config, INFO, 10)
 
 
-def test_noisy_input_psnr_matches_sigma():
+def test_noisy_input_psnr_matches_each_sigma():
   config = _config()
+  config.task.eval_sigmas = (10.0, 30.0)
   task = denoising.Task(config, INFO, 10)
   clean = jnp.full((4, 4, 16, 16, 3), 0.5)
   state = task.init_state(jax.random.key(0), {"video": clean[:1]})
-  sums, examples = task.eval_step(state, {"video": clean,
-                                          "mask": jnp.ones(4)},
-                                  jax.random.key(1))
+  sums, examples = jax.jit(task.eval_step)(
+      state, {"video": clean, "mask": jnp.ones(4)}, jax.random.key(1))
   assert examples["denoised"].shape == (4, 16, 16, 3)
   result = task.finalize_eval(jax.tree.map(np.asarray, sums))
-  # Gaussian noise of sigma 25/255 (hardly clipped around 0.5): 20.17 dB.
-  assert result["psnr_noisy"] == pytest.approx(20 * np.log10(255 / 25),
-                                               abs=0.1)
-  assert result["psnr_gain"] == pytest.approx(
-      result["psnr"] - result["psnr_noisy"])
+  # Gaussian noise of sigma s/255 (hardly clipped around 0.5): 20 log10(255/s).
+  for s in (10, 30):
+    assert result[f"psnr_noisy_s{s}"] == pytest.approx(
+        20 * np.log10(255 / s), abs=0.1)
+    assert result[f"psnr_gain_s{s}"] == pytest.approx(
+        result[f"psnr_s{s}"] - result[f"psnr_noisy_s{s}"])
+  assert result["psnr"] == pytest.approx(
+      (result["psnr_s10"] + result["psnr_s30"]) / 2)
+  assert 0 < result["ssim_s10"] <= 1
+
+
+def test_masked_padding_does_not_count():
+  task = denoising.Task(_config(), INFO, 10)
+  clean = jax.random.uniform(jax.random.key(0), (2, 4, 16, 16, 3))
+  state = task.init_state(jax.random.key(0), {"video": clean[:1]})
+  step = jax.jit(task.eval_step)
+  one, _ = step(state, {"video": clean[:1], "mask": jnp.ones(1)},
+                jax.random.key(3))
+  both, _ = step(
+      state, {"video": clean.at[1].set(0.0), "mask": jnp.asarray([1.0, 0.0])},
+      jax.random.key(3))
+  a = task.finalize_eval(jax.tree.map(np.asarray, one))
+  b = task.finalize_eval(jax.tree.map(np.asarray, both))
+  assert b["num_videos"] == 1
+  assert b["psnr_noisy"] == pytest.approx(a["psnr_noisy"], abs=1e-4)
 
 
 def test_eval_noise_is_the_same_every_time():
@@ -46,6 +66,7 @@ def test_eval_noise_is_the_same_every_time():
   clean = jax.random.uniform(jax.random.key(0), (2, 4, 16, 16, 3))
   state = task.init_state(jax.random.key(0), {"video": clean[:1]})
   batch = {"video": clean, "mask": jnp.ones(2)}
-  a, _ = task.eval_step(state, batch, jax.random.key(3))
-  b, _ = task.eval_step(state, batch, jax.random.key(3))
-  np.testing.assert_array_equal(a["psnr"], b["psnr"])
+  step = jax.jit(task.eval_step)
+  a, _ = step(state, batch, jax.random.key(3))
+  b, _ = step(state, batch, jax.random.key(3))
+  np.testing.assert_array_equal(a["psnr_s10"], b["psnr_s10"])

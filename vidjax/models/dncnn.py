@@ -6,7 +6,9 @@ the network predicts the noise, which is subtracted from the input (residual
 learning). Frames are processed independently.
 
 Input noisy video [B, T, H, W, C] (or images [B, H, W, C]); output the
-denoised estimate of the same shape.
+denoised estimate of the same shape. DnCNN-B is blind: the optional
+`noise_level` argument (which non-blind denoisers such as FastDVDnet read)
+is accepted and ignored, so tasks call every denoiser the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from typing import Any
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+# Frames of context an output frame reads on either side (frames are denoised independently).
+TEMPORAL_CONTEXT = 0
 
 VARIANTS = {
     "tiny": dict(depth=5, features=32),
@@ -31,7 +36,9 @@ class Model(nn.Module):
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, noisy: jax.Array, *, train: bool = False) -> jax.Array:
+  def __call__(self, noisy: jax.Array, noise_level: Any = None, *,
+               train: bool = False) -> jax.Array:
+    del noise_level  # blind
     if noisy.ndim not in (4, 5):
       raise ValueError(f"expected [B, T, H, W, C] or [B, H, W, C], got "
                        f"shape {noisy.shape}")

@@ -1,0 +1,1 @@
+"""Array operations shared by the enhancement models, tasks and tools."""
