@@ -9,7 +9,7 @@ import time
 
 import jax
 import numpy as np
-import orbax.checkpoint as ocp
+from vidjax.train import checkpoint as checkpoint_lib
 
 from tests.conftest import REPO
 
@@ -42,12 +42,8 @@ def _env():
 
 
 def final_params(workdir):
-  step = _steps(workdir)[-1]
-  with ocp.CheckpointManager(workdir / "checkpoints",
-                             item_names=("state", "data")) as manager:
-    restored = manager.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore()))
-  return step, restored["state"]["params"]
+  step, state = checkpoint_lib.load_state(workdir / "checkpoints")
+  return step, state["params"]
 
 
 def test_sigkill_then_resume_matches_uninterrupted(tmp_path, cache_dir):

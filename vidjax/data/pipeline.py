@@ -1,9 +1,13 @@
 """Grain pipelines from a video source to batches of decoded, augmented clips.
 
-Training: records -> this process's shard -> shuffle (reshuffled every epoch)
--> repeat -> decode a random clip and augment it (`random_map`, seeded per
-element, so the same seed gives the same clips with any worker count) -> skip
-and count files that fail -> batch -> worker processes (`mp_prefetch`).
+Training: all records -> shuffle (reshuffled every epoch) -> repeat -> decode
+a random clip and augment it (`random_map`, seeded by the element's index) ->
+replace a file that fails by a later element, counting it -> cut the example
+stream into global batches, of which this process builds only its rows ->
+worker processes (`mp_prefetch`). Batch n is therefore a pure function of the
+seed and n: the same for any number of workers or processes, so a run gives
+the same result on 1 or 8 devices, 1 or 2 hosts, and resumes at any step by
+starting the stream at that batch.
 
 Evaluation: records -> this process's shard, padded so every process yields
 the same number of batches -> decode fixed clips (evenly spaced in time, one or
@@ -199,44 +203,66 @@ class EvalClip(grain.transforms.Map):
     return out
 
 
-class _SkipFailedIterator(grain.DatasetIterator):
-  """Drops failed-decode markers, counting them into the next good element."""
+class ReplaceFailedMapDataset(grain.MapDataset):
+  """Replaces an element whose video fails to decode, and counts it.
 
-  def __init__(self, parent: grain.DatasetIterator):
+  Element i that failed is replaced by element i + stride (then + 2 stride,
+  ...): with stride = the number of videos, that is the same position of the
+  next epoch, a different video. The replacement is deterministic, so resume
+  and any worker count see the same data; each element carries
+  `_decode_failures`, the number of files skipped to produce it.
+  """
+
+  def __init__(self, parent: grain.MapDataset, stride: int):
     super().__init__(parent)
-    self._consecutive = 0
+    self._stride = stride
 
-  def __next__(self) -> dict[str, Any]:
-    skipped = 0
-    while True:
-      element = next(self._parent)
+  def __len__(self) -> int:
+    return len(self._parent)
+
+  def __getitem__(self, index):
+    if isinstance(index, slice):
+      return self.slice(index)
+    for attempt in range(MAX_CONSECUTIVE_FAILURES):
+      element = self._parent[index + attempt * self._stride]
       if FAILED not in element:
-        break
-      skipped += 1
-      self._consecutive += 1
+        element[DECODE_FAILURES] = np.int32(attempt)
+        return element
       logging.warning("Skipping video that cannot be decoded: %s: %s",
                       element[FAILED], element["reason"])
-      if self._consecutive >= MAX_CONSECUTIVE_FAILURES:
-        raise RuntimeError(
-            f"{self._consecutive} videos in a row failed to decode (last: "
-            f"{element[FAILED]}: {element['reason']}); check the dataset "
-            "with its reader, the codec support of PyAV, or config.data")
-    self._consecutive = 0
-    element[DECODE_FAILURES] = np.int32(skipped)
-    return element
-
-  def get_state(self):
-    return self._parent.get_state()
-
-  def set_state(self, state):
-    self._parent.set_state(state)
+    raise RuntimeError(
+        f"{MAX_CONSECUTIVE_FAILURES} videos in a row failed to decode (last: "
+        f"{element[FAILED]}: {element['reason']}); check the dataset with "
+        "`python -m vidjax.data check`, PyAV's codec support, or config.data")
 
 
-class SkipFailedIterDataset(grain.IterDataset):
-  """See `_SkipFailedIterator`. Its state is its parent's: resume is exact."""
+def stack_examples(examples: Sequence[dict[str, Any]]) -> dict[str, Any]:
+  return {k: np.stack([e[k] for e in examples]) for k in examples[0]}
 
-  def __iter__(self) -> _SkipFailedIterator:
-    return _SkipFailedIterator(self._parent.__iter__())
+
+class ProcessBatchesMapDataset(grain.MapDataset):
+  """Element n: this process's rows of global batch n of an example stream.
+
+  Global batch n is examples [n * global_batch, (n + 1) * global_batch);
+  process p of P builds rows [p * local, (p + 1) * local) of it.
+  """
+
+  def __init__(self, parent: grain.MapDataset, global_batch: int,
+               process_index: int, process_count: int):
+    super().__init__(parent)
+    self._global = global_batch
+    self._local = local_batch_size(global_batch, process_count)
+    self._offset = process_index * self._local
+
+  def __len__(self) -> int:
+    return len(self._parent) // self._global
+
+  def __getitem__(self, index):
+    if isinstance(index, slice):
+      return self.slice(index)
+    start = index * self._global + self._offset
+    return stack_examples([self._parent[start + i]
+                           for i in range(self._local)])
 
 
 def _ensure_absl_flags_parsed() -> None:
@@ -275,30 +301,36 @@ def local_batch_size(global_batch: int, process_count: int) -> int:
 NO_SHARDING = grain.sharding.NoSharding()
 
 
-def make_train_dataset(config: ml_collections.ConfigDict,
+def make_train_batches(config: ml_collections.ConfigDict,
                        source: VideoSource, *,
                        shard: grain.sharding.ShardOptions = NO_SHARDING
-                       ) -> grain.IterDataset:
-  """Infinite training batches of this process's shard of `source`.
+                       ) -> grain.MapDataset:
+  """Random-access training batches: element n is this process's part of
+  global batch n (see the module docstring).
 
-  `shard`: which part of the records this process reads; the trainer passes
-  `grain.sharding.ShardByJaxProcess(drop_remainder=True)`.
+  `shard` names this process (the trainer passes
+  `grain.sharding.ShardByJaxProcess()`); every process reads every record.
   """
-  data = config.data
-  count = shard.shard_count
-  batch = local_batch_size(config.train.batch_size, count)
   records = list(source.records)
-  if shard.drop_remainder:  # equal shards: every process has as many epochs
-    records = records[:len(records) // count * count]
-  ds = grain.MapDataset.source(records)[shard.shard_index::count]
-  if len(ds) == 0:
-    raise ValueError(f"{source.root}: process {shard.shard_index} of "
-                     f"{count} has no training videos")
-  ds = ds.shuffle(seed=config.seed).repeat()
-  ds = ds.random_map(TrainClip(ClipOptions.from_config(data)),
+  if not records:
+    raise ValueError(f"{source.root}: no training videos")
+  ds = grain.MapDataset.source(records).shuffle(seed=config.seed).repeat()
+  ds = ds.random_map(TrainClip(ClipOptions.from_config(config.data)),
                      seed=config.seed + 1)
-  ds = SkipFailedIterDataset(ds.to_iter_dataset())
-  ds = ds.batch(batch, drop_remainder=True)
+  ds = ReplaceFailedMapDataset(ds, stride=len(records))
+  return ProcessBatchesMapDataset(ds, config.train.batch_size,
+                                  shard.shard_index, shard.shard_count)
+
+
+def make_train_dataset(config: ml_collections.ConfigDict,
+                       source: VideoSource, *,
+                       shard: grain.sharding.ShardOptions = NO_SHARDING,
+                       start_batch: int = 0) -> grain.IterDataset:
+  """Training batches from global batch `start_batch` on, with workers."""
+  data = config.data
+  ds = make_train_batches(config, source, shard=shard)[start_batch:]
+  ds = ds.to_iter_dataset(grain.ReadOptions(
+      num_threads=1, prefetch_buffer_size=data.worker_buffer_size))
   return _with_workers(ds, data.num_workers, data.worker_buffer_size)
 
 

@@ -1,8 +1,9 @@
 """Orbax checkpoints of the train state together with the data iterator.
 
-Each checkpoint step holds three items: `state` (the TrainState pytree),
-`data` (the Grain iterator position), so a resumed run sees exactly the
-batches it would have seen, and `config` (the run's config as JSON). Retention keeps the newest checkpoint (the resume
+Each checkpoint step holds four items: `state` (the TrainState pytree),
+`data` (the Grain iterator position, one file per process), `meta` (where the
+data stream was started and on what topology) and `config` (the run's config
+as JSON). A resumed run sees exactly the batches it would have seen. Retention keeps the newest checkpoint (the resume
 point) and, when a metric is named, the best one by it: Orbax's plain
 best-by-metric retention could otherwise delete the newest.
 """
@@ -17,6 +18,8 @@ import jax
 import orbax.checkpoint as ocp
 from absl import logging
 from orbax.checkpoint import checkpoint_managers as policies
+
+ITEMS = ("state", "data", "meta", "config")
 
 
 class Checkpointer:
@@ -44,7 +47,7 @@ class Checkpointer:
             preservation_policy=policies.AnyPreservationPolicy(keep),
             enable_async_checkpointing=async_save,
             cleanup_tmp_directories=True),
-        item_names=("state", "data", "config"))
+        item_names=ITEMS)
 
   def all_steps(self) -> list[int]:
     return sorted(self._manager.all_steps())
@@ -53,11 +56,14 @@ class Checkpointer:
     return self._manager.latest_step()
 
   def save(self, step: int, state: Any, data_iterator: Any,
-           metrics: dict[str, float] | None = None) -> None:
+           metrics: dict[str, float] | None = None,
+           meta: dict[str, Any] | None = None) -> None:
     """Starts saving; errors of an earlier async save surface here."""
     args = {"state": ocp.args.StandardSave(state)}
     if data_iterator is not None:
       args["data"] = grain.checkpoint.CheckpointSave(data_iterator)
+    if meta is not None:
+      args["meta"] = ocp.args.JsonSave(meta)
     if self._config is not None:
       args["config"] = ocp.args.JsonSave(self._config)
     if self.best_metric and metrics is not None and \
@@ -67,29 +73,52 @@ class Checkpointer:
     self._manager.save(step, args=ocp.args.Composite(**args),
                        metrics=metrics, force=True)
 
-  def restore(self, abstract_state: Any, data_iterator: Any = None
-              ) -> tuple[Any, int] | None:
-    """Restores the newest readable checkpoint, or returns None if none.
+  def restore(self, abstract_state: Any) -> tuple[Any, int] | None:
+    """Restores the newest readable train state, or returns None if none.
 
     `abstract_state` is a pytree of jax.ShapeDtypeStruct carrying the
     shardings wanted now (not those it was saved with), so a checkpoint
-    restores onto a different device count. A checkpoint that cannot be read
-    (truncated, missing files) is reported and the one before it is tried.
+    restores onto a different device or process count. A checkpoint that
+    cannot be read (truncated or missing files) is reported and the one
+    before it is tried.
     """
-    for step in reversed(self.all_steps()):
-      args = {"state": ocp.args.StandardRestore(abstract_state)}
-      if data_iterator is not None:
-        args["data"] = grain.checkpoint.CheckpointRestore(data_iterator)
+    steps = self.all_steps()
+    for step in reversed(steps):
       try:
-        restored = self._manager.restore(step,
-                                         args=ocp.args.Composite(**args))
+        restored = self._manager.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract_state)))
       except Exception as e:  # pylint: disable=broad-except
-        logging.error("Checkpoint %s/%d cannot be restored (%s: %s); trying "
-                      "the one before it.", self.directory, step,
-                      type(e).__name__, e)
+        earlier = [s for s in steps if s < step]
+        logging.error(
+            "Checkpoint %s/%d cannot be restored (%s: %s); %s",
+            self.directory, step, type(e).__name__, str(e)[:500],
+            f"falling back to step {earlier[-1]}" if earlier
+            else "no earlier checkpoint: starting from scratch")
         continue
       return restored["state"], step
     return None
+
+  def restore_meta(self, step: int) -> dict[str, Any]:
+    """The `meta` item of `step` ({} for checkpoints without one)."""
+    try:
+      return dict(self._manager.restore(step, args=ocp.args.Composite(
+          meta=ocp.args.JsonRestore()))["meta"])
+    except Exception:  # pylint: disable=broad-except
+      return {}
+
+  def restore_data(self, step: int, data_iterator: Any) -> bool:
+    """Sets `data_iterator` to its position at `step`; False if the saved
+    position does not fit it (saved by another number of processes or
+    workers)."""
+    try:
+      self._manager.restore(step, args=ocp.args.Composite(
+          data=grain.checkpoint.CheckpointRestore(data_iterator)))
+    except Exception as e:  # pylint: disable=broad-except
+      logging.warning("The data iterator position at step %d does not fit "
+                      "this run (%s: %s).", step, type(e).__name__,
+                      str(e)[:300])
+      return False
+    return True
 
   def wait(self) -> None:
     """Blocks until pending saves are on disk; raises their errors."""
@@ -105,3 +134,30 @@ def abstract_like(tree: Any) -> Any:
       lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype,
                                      sharding=getattr(x, "sharding", None)),
       tree)
+
+
+def load_state(directory: str | os.PathLike,
+               step: int | None = None) -> tuple[int, Any]:
+  """Reads the train state of `step` (default: newest) onto this host.
+
+  For notebooks, evaluation and export: arrays come back whole on the first
+  local device, whatever mesh or number of processes saved them. Returns
+  (step, state) where state is a nested dict of arrays.
+  """
+  directory = os.path.abspath(os.fspath(directory))
+  if not os.path.isdir(directory):
+    raise FileNotFoundError(f"No checkpoint directory at {directory}")
+  device = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+  with ocp.CheckpointManager(directory, item_names=ITEMS) as manager:
+    if step is None:
+      step = manager.latest_step()
+      if step is None:
+        raise FileNotFoundError(f"No checkpoints in {directory}")
+    metadata = ocp.StandardCheckpointer().metadata(
+        os.path.join(directory, str(step), "state")).item_metadata.tree
+    target = jax.tree.map(
+        lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device),
+        metadata, is_leaf=lambda m: hasattr(m, "shape"))
+    restored = manager.restore(step, args=ocp.args.Composite(
+        state=ocp.args.StandardRestore(target)))
+  return step, restored["state"]

@@ -98,12 +98,10 @@ class Trainer:
     self.best_metric = config.checkpoint.best_metric or self.task.best_metric
     self.best_mode = (config.checkpoint.best_mode or self.task.best_mode)
 
-    self.train_dataset = pipeline.make_train_dataset(
-        config, self.train_source,
-        shard=grain.sharding.ShardByJaxProcess(drop_remainder=True))
+    self.shard = grain.sharding.ShardByJaxProcess()
     self.eval_dataset = pipeline.make_eval_dataset(
         config, self.eval_source,
-        shard=grain.sharding.ShardByJaxProcess(drop_remainder=False))
+        shard=self.shard)
     example = pipeline.example_element(config, self.train_source)
     _check_batch_keys(self.task.train_keys, example, "training")
     self._example = example
@@ -217,22 +215,51 @@ class Trainer:
     means["train/step_time_s"] = elapsed / interval.steps
     means["train/data_wait_fraction"] = interval.data_wait / elapsed
     self.writer.scalars(step, means)
+    logging.info("step %d: loss=%.6g grad_norm=%.4g lr=%.3g clips/s=%.1f "
+                 "data_wait=%.0f%%", step, means["train/loss"],
+                 means.get("train/grad_norm", float("nan")),
+                 means["train/learning_rate"], means["train/clips_per_sec"],
+                 100 * means["train/data_wait_fraction"])
     if pbar is not None:
       pbar.set_postfix(loss=f"{means['train/loss']:.4f}",
                        clips_s=f"{means['train/clips_per_sec']:.1f}",
                        refresh=False)
 
+  def _train_iterator(self, start_batch: int) -> Iterator:
+    self.data_meta = {"start_batch": start_batch,
+                      "process_count": jax.process_count(),
+                      "num_workers": self.config.data.num_workers}
+    return iter(pipeline.make_train_dataset(
+        self.config, self.train_source, shard=self.shard,
+        start_batch=start_batch))
+
+  def restore(self, state) -> tuple[Any, Iterator]:
+    """The newest readable checkpoint's state and data position, if any."""
+    restored = self.checkpointer.restore(checkpoint_lib.abstract_like(state))
+    if restored is None:
+      return state, self._train_iterator(0)
+    state, step = restored
+    meta = self.checkpointer.restore_meta(step)
+    train_iter = self._train_iterator(meta.get("start_batch", 0))
+    if not self.checkpointer.restore_data(step, train_iter):
+      # Batch n depends only on the seed and n, so starting the stream at
+      # the restored step gives exactly the batches the run would have seen.
+      logging.warning(
+          "Saved by %s process(es) with %s worker(s), now %d and %d: "
+          "restarting the data stream at batch %d.",
+          meta.get("process_count", "?"), meta.get("num_workers", "?"),
+          jax.process_count(), self.config.data.num_workers, step)
+      train_iter.close()
+      train_iter = self._train_iterator(step)
+    logging.info("Resumed from checkpoint at step %d in %s", step,
+                 self.checkpointer.directory)
+    return state, train_iter
+
   def run(self) -> dict[str, Any]:
     config = self.config
     state = self.init_state()
     self._compile_steps()
-    train_iter: Iterator = iter(self.train_dataset)
-    restored = self.checkpointer.restore(
-        checkpoint_lib.abstract_like(state), train_iter)
-    if restored is not None:
-      state, step = restored
-      logging.info("Resumed from checkpoint at step %d in %s", step,
-                   self.checkpointer.directory)
+    state, train_iter = self.restore(state)
     start_step = int(jax.device_get(state.step))
     logging.info("Training %s / %s for %d steps on %d device(s) from step %d",
                  config.task.name, config.model.name, self.num_steps,
@@ -300,7 +327,7 @@ class Trainer:
           if eval_metrics is not None or (ckpt_every and
                                           step % ckpt_every == 0):
             self.checkpointer.save(step, state, train_iter,
-                                   metrics=eval_metrics)
+                                   metrics=eval_metrics, meta=self.data_meta)
         drain()
     finally:
       if pbar is not None:
