@@ -17,12 +17,14 @@ as MoveLeft?).
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Sequence
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
 
 from vidjax.data.pipeline import DatasetInfo
@@ -52,26 +54,46 @@ class FeatureNetwork:
     self.source = source
 
   @classmethod
-  def load(cls, path: str | os.PathLike,
+  def load(cls, workdir: str | os.PathLike,
            info: DatasetInfo | None = None) -> "FeatureNetwork":
-    """The classifier trained in workdir `path` (its newest checkpoint).
+    """The classifier trained by `launch.py` in `workdir` (newest step).
 
-    `info`: the dataset the generators use; its classes must be the
-    classifier's.
+    `workdir` holds the run's `config.json` and `checkpoints/`. `info`: the
+    dataset the generators use (its class names); read from the run's data
+    config when not given.
     """
-    from vidjax.train import pretrained  # pylint: disable=g-import-not-at-top
-    loaded = pretrained.load(path, info=info)
-    if loaded.config.task.name != "classification":
-      raise ValueError(f"{path}: the FVD feature network must be a "
+    # pylint: disable=g-import-not-at-top
+    from vidjax import models
+    from vidjax.data import pipeline
+    from vidjax.train import checkpoint
+    # pylint: enable=g-import-not-at-top
+    workdir = os.path.abspath(os.fspath(workdir))
+    config_path = os.path.join(workdir, "config.json")
+    if not os.path.isfile(config_path):
+      raise FileNotFoundError(
+          f"{config_path} not found: the FVD feature network is a workdir of "
+          "a classification run (python launch.py --config configs/"
+          "generation/fvd_features_synthetic.py --workdir DIR)")
+    with open(config_path) as f:
+      config = ml_collections.ConfigDict(json.load(f))
+    if config.task.name != "classification":
+      raise ValueError(f"{workdir}: the FVD feature network must be a "
                        "classification run, got task "
-                       f"{loaded.config.task.name!r}")
-    state, data = loaded.state, loaded.config.data
-    params = state.params if state.ema_params is None else state.ema_params
-    return cls(loaded.task.model, {"params": params, **state.model_state},
+                       f"{config.task.name!r}")
+    step, state = checkpoint.load_state(os.path.join(workdir, "checkpoints"))
+    params = state.get("ema_params") or state["params"]
+    num_classes = int(params[HEAD]["kernel"].shape[-1])
+    if info is None:
+      info = pipeline.dataset_info(*pipeline.load_sources(config))
+    if info.num_classes != num_classes:
+      raise ValueError(f"{workdir}: the classifier has {num_classes} classes, "
+                       f"the dataset {info.num_classes}")
+    model = models.build(config.model, num_classes=num_classes)
+    data = config.data
+    return cls(model, {"params": params, **(state.get("model_state") or {})},
                mean=data.mean, std=data.std, num_frames=data.num_frames,
-               image_size=data.image_size,
-               class_names=loaded.task.info.class_names,
-               source=f"{loaded.directory}/{loaded.step}")
+               image_size=data.image_size, class_names=info.class_names,
+               source=f"{workdir}/checkpoints/{step}")
 
   def check_compatible(self, num_frames: int, image_size: int,
                        class_names: Sequence[str]) -> None:

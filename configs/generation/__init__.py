@@ -1,0 +1,15 @@
+"""Generation configs; the clips they (and the FVD feature network) use."""
+
+import ml_collections
+
+
+def apply_generation_data(c: ml_collections.ConfigDict) -> None:
+  """8 frames of 16 px, whole frames (no random crops), pixels in [0, 1].
+
+  The generators learn the distribution of whole resized frames; the FVD
+  feature network is trained on the same clips so its features describe
+  them.
+  """
+  c.data.update(num_frames=8, stride=2, image_size=16)
+  c.data.augment.update(random_resized_crop=False, horizontal_flip=False,
+                        color_jitter=0.0)
