@@ -120,8 +120,9 @@ def test_guidance_mixes_conditional_and_unconditional_predictions():
   np.testing.assert_allclose(out[:, 0], [8.0, 17.0])
 
 
-@pytest.mark.parametrize("arg", ["tiny", "tiny,text,eps"])
-def test_loss_step_and_sampling(arg):
+def test_text_conditioned_eps_model_trains_and_samples():
+  """(The class-conditioned v-prediction model: the trainer test below.)"""
+  arg = "tiny,text,eps"
   task = _task(arg)
   video = jax.random.uniform(jax.random.key(0), (2, 4, 16, 16, 3))
   batch = {"video": video, "label": jnp.array([0, 6])}
