@@ -57,37 +57,17 @@ def real_split(features_dir: str, config, seed: int = 0) -> dict[str, float]:
   half and the other half with shuffled frames."""
   # pylint: disable=g-import-not-at-top
   import jax
-  import numpy as np
   from vidjax.data import pipeline
-  from vidjax.metrics import frechet
   from vidjax.metrics import generation
   from vidjax.metrics.video_features import FeatureNetwork
   # pylint: enable=g-import-not-at-top
   train, evaluation = pipeline.load_sources(config)
-  info = pipeline.dataset_info(train, evaluation)
-  network = FeatureNetwork.load(features_dir, info)
-  embed = jax.jit(lambda v: network(v)[0])
-  real, shuffled = [], []
-  key = jax.random.key(seed)
-  for i, batch in enumerate(pipeline.make_eval_dataset(config, evaluation)):
-    keep = np.asarray(batch["mask"]) > 0
-    video = np.asarray(batch["video"])[keep]
-    real.append(np.asarray(embed(video)))
-    shuffled.append(np.asarray(embed(generation.shuffle_frames(
-        video, jax.random.fold_in(key, i)))))
-  real, shuffled = np.concatenate(real), np.concatenate(shuffled)
-  order = np.random.default_rng(seed).permutation(len(real))
-  a, b = order[:len(order) // 2], order[len(order) // 2:]
-
-  def fd(x, y):
-    ones = lambda z: np.ones(len(z), np.float32)  # noqa: E731
-    return frechet.frechet_distance_from_sums(
-        jax.tree.map(np.asarray, frechet.feature_sums(x, ones(x))),
-        jax.tree.map(np.asarray, frechet.feature_sums(y, ones(y))))
-
-  return {"real_halves": fd(real[a], real[b]),
-          "shuffled_halves": fd(real[a], shuffled[b]),
-          "clips_per_half": float(len(a))}
+  network = FeatureNetwork.load(features_dir,
+                                pipeline.dataset_info(train, evaluation))
+  real, shuffled = generation.real_and_shuffled_features(
+      network, pipeline.make_eval_dataset(config, evaluation),
+      jax.random.key(seed))
+  return generation.split_halves_fvd(real, shuffled, seed)
 
 
 def _row(name, results, wall):

@@ -19,6 +19,10 @@ def get_config(arg: str | None = None):
   c.task.label_smoothing = 0.1
   c.model.update(name="r2plus1d", variant="tiny", dropout_rate=0.0)
   generation.apply_generation_data(c)
+  # Unlike the generators, the classifier needs random crops: on whole
+  # 16 px frames it memorises the training clips' appearance (train top-1
+  # 0.98, test 0.15 after 300 steps) instead of learning their motion.
+  c.data.augment.update(random_resized_crop=True, crop_scale=(0.4, 1.0))
   c.train.update(batch_size=32, num_epochs=0.0,
                  num_steps=int(args.get("steps", 400)))
   c.eval.every_steps = 0

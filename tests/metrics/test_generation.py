@@ -71,3 +71,13 @@ def test_padding_is_ignored_and_batches_add_up():
   for k in ("real_sum", "real_outer", "generated_sum", "real_count",
             "generated_confusion"):
     np.testing.assert_allclose(added[k], whole[k], rtol=1e-5, err_msg=k)
+
+
+def test_split_halves_with_hand_made_features():
+  net = MotionFeatures()
+  real = _clips(jax.random.key(0), 64)
+  shuffled = generation.shuffle_frames(real, jax.random.key(1))
+  out = generation.split_halves_fvd(np.asarray(net(real)[0]),
+                                    np.asarray(net(shuffled)[0]))
+  assert out["clips_per_half"] == 32
+  assert out["real_halves"] < 0.1 * out["shuffled_halves"]

@@ -94,3 +94,45 @@ def per_class_accuracy(sums: dict[str, np.ndarray],
     row["support"] = float(np.asarray(sums["real_confusion"])[i].sum())
     out[name] = row
   return out
+
+
+def split_halves_fvd(real: np.ndarray, shuffled: np.ndarray,
+                     seed: int = 0) -> dict[str, float]:
+  """Sanity check of a feature network, from features [N, D] of real clips
+  and of the same clips with shuffled frames.
+
+  Splits the clips at random into halves A and B and returns the Fréchet
+  distance between A and B (`real_halves`: same distribution, only sampling
+  noise) and between A and the shuffled clips of B (`shuffled_halves`). A
+  network whose features see motion gives real_halves < shuffled_halves.
+  """
+  real, shuffled = np.asarray(real, np.float64), np.asarray(shuffled,
+                                                              np.float64)
+  order = np.random.default_rng(seed).permutation(len(real))
+  a, b = order[:len(order) // 2], order[len(order) // 2:]
+
+  def gaussian(x):
+    return np.mean(x, axis=0), np.cov(x, rowvar=False)
+
+  return {"real_halves": frechet.frechet_distance(*gaussian(real[a]),
+                                                  *gaussian(real[b])),
+          "shuffled_halves": frechet.frechet_distance(
+              *gaussian(real[a]), *gaussian(shuffled[b])),
+          "clips_per_half": float(len(a))}
+
+
+def real_and_shuffled_features(network: FeatureNetwork, batches,
+                               rng: jax.Array
+                               ) -> tuple[np.ndarray, np.ndarray]:
+  """Features of the real clips of evaluation batches (dicts with `video`
+  and `mask`) and of the same clips with shuffled frames, [N, D] each."""
+  embed = jax.jit(lambda v: network(v)[0])
+  real, shuffled = [], []
+  for i, batch in enumerate(batches):
+    video = np.asarray(batch["video"])[np.asarray(batch["mask"]) > 0]
+    if not len(video):
+      continue
+    real.append(np.asarray(embed(video)))
+    shuffled.append(np.asarray(embed(
+        shuffle_frames(video, jax.random.fold_in(rng, i)))))
+  return np.concatenate(real), np.concatenate(shuffled)
