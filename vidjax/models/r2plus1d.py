@@ -52,6 +52,8 @@ class SpatialConv(nn.Module):
   kernel: int
   stride: int = 1
   dtype: Any = jnp.float32
+  use_bias: bool = False
+  kernel_init: Any = nn.initializers.lecun_normal()
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
@@ -59,7 +61,8 @@ class SpatialConv(nn.Module):
     p = self.kernel // 2
     y = nn.Conv(self.features, (self.kernel, self.kernel),
                 strides=(self.stride, self.stride), padding=((p, p), (p, p)),
-                use_bias=False, dtype=self.dtype, name="conv")(
+                use_bias=self.use_bias, kernel_init=self.kernel_init,
+                dtype=self.dtype, name="conv")(
                     x.reshape((b * t,) + x.shape[2:]))
     return y.reshape((b, t) + y.shape[1:])
 
@@ -71,13 +74,16 @@ class TemporalConv(nn.Module):
   kernel: int = 3
   stride: int = 1
   dtype: Any = jnp.float32
+  use_bias: bool = False
+  kernel_init: Any = nn.initializers.lecun_normal()
 
   @nn.compact
   def __call__(self, x: jax.Array) -> jax.Array:
     b, t, h, w, c = x.shape
     p = self.kernel // 2
     y = nn.Conv(self.features, (self.kernel, 1), strides=(self.stride, 1),
-                padding=((p, p), (0, 0)), use_bias=False, dtype=self.dtype,
+                padding=((p, p), (0, 0)), use_bias=self.use_bias,
+                kernel_init=self.kernel_init, dtype=self.dtype,
                 name="conv")(x.reshape(b, t, h * w, c))
     return y.reshape(b, y.shape[1], h, w, self.features)
 
