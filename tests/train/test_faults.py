@@ -110,7 +110,7 @@ def test_corrupt_checkpoint_falls_back_to_the_previous(
       == [6, STEPS]
   damage(workdir / "checkpoints" / str(STEPS))
 
-  with caplog.at_level(logging.WARNING):
+  with caplog.at_level(logging.INFO, logger="absl"):
     results = trainer.Trainer(_config(cache_dir), str(workdir)).run()
   text = caplog.text
   assert f"checkpoints/{STEPS} cannot be restored" in text
