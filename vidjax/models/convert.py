@@ -11,7 +11,7 @@ Sources:
     classification or the bare model (`--model videomae|vivit|timesformer`).
     Pre-training checkpoints (VideoMAEForPreTraining) give the encoder.
   torchvision: a state_dict file (.pth/.pt/.bin or .safetensors) of
-    r3d_18, mc3_18, r2plus1d_18 (video) or resnet18/34/50/101 (ImageNet; into
+    r3d_18, mc3_18, r2plus1d_18 (video) or resnet18/50 (ImageNet; into
     TSN's backbone, from which I3D inflates). torchvision's s3d, swin3d_* and
     mvit_v2_* have no family in vidjax and are refused with that reason.
 

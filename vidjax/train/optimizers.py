@@ -135,10 +135,13 @@ def layer_ids(params: Any) -> tuple[Any, int]:
 
 def finetune_labels(opt: ml_collections.ConfigDict, params: Any) -> Any:
   """"train" or "frozen" per parameter, for config.optimizer.finetune."""
-  ids, n = layer_ids(params)
   if opt.finetune == "linear_probe":
-    first = n + 1
-  elif opt.finetune == "last_k":
+    # The classifier alone: the encoder's final norm stays frozen too.
+    return jax.tree_util.tree_map_with_path(
+        lambda p, _: "train" if _path_names(p)[0] in HEAD_NAMES else "frozen",
+        params)
+  ids, n = layer_ids(params)
+  if opt.finetune == "last_k":
     if opt.finetune_last_k < 0:
       raise ValueError("config.optimizer.finetune_last_k must be >= 0, got "
                        f"{opt.finetune_last_k}")
