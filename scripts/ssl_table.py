@@ -21,6 +21,7 @@ comes from the runs it performs; runs already finished in --out are reused.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -184,6 +185,23 @@ def main(argv):
     readme.write_text(text)
 
 
+def pretext_summary(metrics: dict | None) -> str:
+  """How far the pretext task got, against its trivial solution."""
+  if not metrics:
+    return "-"
+  if "positive_top1" in metrics:
+    return (f"finds the other clip of its video {metrics['positive_top1']:.2f}"
+            " of the time (chance < 0.01)")
+  if "accuracy" in metrics:
+    return f"ordered vs shuffled accuracy {metrics['accuracy']:.2f} (chance 0.5)"
+  # Targets are standardized per patch and channel with the unbiased
+  # variance over its n pixels: predicting the patch mean scores (n-1)/n.
+  from vidjax.models import videomae  # pylint: disable=g-import-not-at-top
+  n = math.prod(videomae.VARIANTS["tiny"]["patch_size"])
+  return (f"masked-pixel MSE {metrics['loss']:.3f} (patch-mean predictor: "
+          f"{(n - 1) / n:.3f})")
+
+
 def render(results: dict) -> str:
   b = results["budget"]
   lines = [
@@ -198,14 +216,16 @@ def render(results: dict) -> str:
       f"{b['total_wall_s'] / 60:.0f} min on a shared 2-core CPU "
       "(`python scripts/ssl_table.py`).",
       "",
-      "| encoder init | linear probe top-1 | k-NN top-1 | fine-tune top-1 |",
-      "|---|---|---|---|",
+      "| encoder init | pretext result (test split) | linear probe top-1 | "
+      "k-NN top-1 | fine-tune top-1 |",
+      "|---|---|---|---|---|",
   ]
   for name, r in results["rows"].items():
-    lines.append(f"| {name} | {r['probe']['linear_top1']:.3f} | "
+    lines.append(f"| {name} | {pretext_summary(r.get('pretext'))} | "
+                 f"{r['probe']['linear_top1']:.3f} | "
                  f"{r['probe']['knn_top1']:.3f} | {r['finetune']:.3f} |")
   lines.append("| inflated image network | not run: no image-pretrained "
-               "weights offline | | |")
+               "weights offline | | | |")
   mt = results["multitask"]
   single = results["rows"]["random init"]["finetune"]
   per = ", ".join(f"{k[5:]} {v:.3f}" for k, v in sorted(mt["per_task"].items()))

@@ -67,6 +67,9 @@ class VideoReader:
     self._stream = self._container.streams.video[0]
     self._stream.codec_context.thread_count = threads
     self.info = self._probe()
+    # A fresh container decodes from frame 0 without seeking; after a read
+    # it sits wherever that read stopped, so every later read seeks.
+    self._at_start = True
 
   def _probe(self) -> VideoInfo:
     s = self._stream
@@ -117,8 +120,9 @@ class VideoReader:
     first, last = min(wanted), max(wanted)
     found: dict[int, np.ndarray] = {}
     try:
-      if first > 0:
+      if first > 0 or not self._at_start:
         self._seek_to_frame(first)
+      self._at_start = False
       for frame in self._container.decode(self._stream):
         idx = self._frame_index(frame)
         if idx > last:
