@@ -141,6 +141,7 @@ def main(argv):
   p_steps = 2 if tiny else _PRETRAIN_STEPS.value
   f_steps = 2 if tiny else _FINETUNE_STEPS.value
   rows = {}
+  runs = []  # every training run's results, for the total time
   t_start = time.time()
 
   cached = out / "random_init_probe.json"
@@ -150,6 +151,7 @@ def main(argv):
     rep = random_init_representation(tiny)
     cached.write_text(json.dumps(rep))
   ft = _train(finetune_config(f_steps, tiny), out / "finetune_random")
+  runs.append(ft)
   rows["random init"] = dict(probe=rep, finetune=ft["eval"]["top1"],
                              pretrain_s=0.0, finetune_s=ft["wall_s"])
   for name, label in (("videomae", "VideoMAE (masked video)"),
@@ -162,12 +164,14 @@ def main(argv):
     ft = _train(finetune_config(f_steps, tiny,
                                 init_from=str(out / f"pre_{name}")),
                 out / f"finetune_{name}")
+    runs += [pre, ft]
     rows[label] = dict(probe=pre["representation"],
                        finetune=ft["eval"]["top1"], pretrain_s=pre["wall_s"],
                        finetune_s=ft["wall_s"],
                        pretext=pre["eval"])
   mt = _train(finetune_config(f_steps, tiny, multitask=True),
               out / "multitask")
+  runs.append(mt)
   multitask = dict(top1=mt["eval"]["top1"], wall_s=mt["wall_s"],
                    per_task={k: v for k, v in mt["eval"].items()
                              if k.startswith("top1_")})
@@ -178,8 +182,13 @@ def main(argv):
       finetune_batch=finetune_config(1, tiny).train.batch_size,
       clip="8 frames (stride 2), 32x32 px" if not tiny else "tiny",
       model="VideoMAE ViT tiny (width 64, 2 blocks, tubelets 2x4x4)",
-      total_wall_s=time.time() - t_start)
-  results = dict(rows=rows, multitask=multitask, budget=budget)
+      # The runs' own times, also when finished runs are reused.
+      total_wall_s=sum(r["wall_s"] for r in runs) + (time.time() - t_start
+                                                     if not runs else 0.0))
+  command = " ".join(["python scripts/ssl_table.py"] + [
+      a for a in sys.argv[1:] if not a.startswith(("--out", "--readme"))])
+  results = dict(rows=rows, multitask=multitask, budget=budget,
+                 command=command)
   (out / "results.json").write_text(json.dumps(results, indent=2,
                                                default=str))
   table = render(results)
@@ -224,8 +233,8 @@ def render(results: dict) -> str:
       "unlabeled pool (576 videos, labels unused). Fine-tuning: "
       f"{b['finetune_steps']} steps of batch {b['finetune_batch']}, all "
       "weights trained. Total wall time "
-      f"{b['total_wall_s'] / 60:.0f} min on a shared 2-core CPU "
-      "(`python scripts/ssl_table.py`).",
+      f"{b['total_wall_s'] / 60:.0f} min of training runs on a shared "
+      "2-core CPU (`" + results.get("command", "") + "`).",
       "",
       "| encoder init | pretext result (test split) | linear probe top-1 | "
       "k-NN top-1 | fine-tune top-1 |",
