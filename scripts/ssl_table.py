@@ -185,8 +185,10 @@ def main(argv):
       # The runs' own times, also when finished runs are reused.
       total_wall_s=sum(r["wall_s"] for r in runs) + (time.time() - t_start
                                                      if not runs else 0.0))
-  command = " ".join(["python scripts/ssl_table.py"] + [
-      a for a in sys.argv[1:] if not a.startswith(("--out", "--readme"))])
+  command = (f"python scripts/ssl_table.py --pretrain_steps {p_steps} "
+             f"--finetune_steps {f_steps} --labels_per_class "
+             f"{_LABELS.value}"
+             + (f" --skip {','.join(_SKIP.value)}" if _SKIP.value else ""))
   results = dict(rows=rows, multitask=multitask, budget=budget,
                  command=command)
   (out / "results.json").write_text(json.dumps(results, indent=2,
