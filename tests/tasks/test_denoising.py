@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy.stats import norm
 
 from tests.conftest import REPO, load_config
 from vidjax.data.pipeline import DatasetInfo
@@ -24,9 +25,17 @@ def test_requires_unit_range_pixels():
     denoising.Task(config, INFO, 10)
 
 
+def test_davis_protocol_sigmas():
+  config = load_config(REPO / "configs" / "denoising" / "dncnn_synthetic.py",
+                       None)
+  assert tuple(config.task.eval_sigmas) == (10, 20, 30, 40, 50)
+
+
 def test_noisy_input_psnr_matches_each_sigma():
+  """Evaluation at the five DAVIS sigmas: the noisy input's PSNR is the
+  one Gaussian noise of that sigma gives."""
   config = _config()
-  config.task.eval_sigmas = (10.0, 30.0)
+  config.task.eval_sigmas = (10.0, 20.0, 30.0, 40.0, 50.0)
   task = denoising.Task(config, INFO, 10)
   clean = jnp.full((4, 4, 16, 16, 3), 0.5)
   state = task.init_state(jax.random.key(0), {"video": clean[:1]})
@@ -34,14 +43,19 @@ def test_noisy_input_psnr_matches_each_sigma():
       state, {"video": clean, "mask": jnp.ones(4)}, jax.random.key(1))
   assert examples["denoised"].shape == (4, 16, 16, 3)
   result = task.finalize_eval(jax.tree.map(np.asarray, sums))
-  # Gaussian noise of sigma s/255 (hardly clipped around 0.5): 20 log10(255/s).
-  for s in (10, 30):
+  # Gaussian noise of sigma s/255 around 0.5, clipped to [0, 1]: MSE is
+  # s^2 [(2 Phi(t) - 1) - 2 t phi(t)] + 2 a^2 (1 - Phi(t)), a = 0.5, t = a/s.
+  for s in (10, 20, 30, 40, 50):
+    sd, a = s / 255, 0.5
+    t = a / sd
+    mse = sd ** 2 * ((2 * norm.cdf(t) - 1) - 2 * t * norm.pdf(t)) + \
+        2 * a ** 2 * norm.sf(t)
     assert result[f"psnr_noisy_s{s}"] == pytest.approx(
-        20 * np.log10(255 / s), abs=0.1)
+        -10 * np.log10(mse), abs=0.1)
     assert result[f"psnr_gain_s{s}"] == pytest.approx(
         result[f"psnr_s{s}"] - result[f"psnr_noisy_s{s}"])
   assert result["psnr"] == pytest.approx(
-      (result["psnr_s10"] + result["psnr_s30"]) / 2)
+      np.mean([result[f"psnr_s{s}"] for s in (10, 20, 30, 40, 50)]))
   assert 0 < result["ssim_s10"] <= 1
 
 

@@ -8,7 +8,9 @@ runs at low resolution: conv 5x5 (64) tanh, conv 3x3 (32) tanh, conv 3x3
 
 `residual=True` adds the bicubic upsampling of the input to the output (the
 network learns the detail bicubic misses), a common variant that trains much
-faster; the paper's network has no such skip (`residual=False`).
+faster; its last convolution starts at zero, so the untrained model is
+exactly bicubic and training starts from the baseline. The paper's network
+has no such skip (`residual=False`).
 
 Input low-resolution video [B, T, h, w, 3] (or images [B, h, w, 3]) in
 [0, 1]; output [B, T, h*scale, w*scale, 3].
@@ -52,6 +54,8 @@ class Model(nn.Module):
     y = jnp.tanh(nn.Conv(self.features[1], (3, 3), dtype=self.dtype,
                          name="conv2")(y))
     y = nn.Conv(shape[-1] * self.scale ** 2, (3, 3), dtype=self.dtype,
+                kernel_init=(nn.initializers.zeros if self.residual else
+                             nn.linear.default_kernel_init),
                 name="conv3")(y)
     y = resize.pixel_shuffle(y, self.scale)
     if self.residual:

@@ -37,7 +37,7 @@ Evaluation reports the content and style losses and `warp_error`: the
 temporal loss's masked mean squared difference under fixed random motions,
 for every model whether or not it trained with the temporal loss. The
 warping error of stylised consecutive frames with estimated optical flow
-(Lai et al. 2018) is computed by `benchmarks/enhancement_table.py`.
+(Lai et al. 2018) is computed by `scripts/enhancement_table.py`.
 """
 
 from __future__ import annotations
