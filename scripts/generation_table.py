@@ -102,6 +102,9 @@ def table(features, split, runs, args) -> str:
   ]
   for name, (results, wall) in runs.items():
     lines.append(_row(name, results, wall))
+  for name, _ in RUNS:
+    if not any(n.startswith(name.split(" (")[0]) for n in runs):
+      lines.append(f"| {name} | not measured | | | | | | | |")
   lines += [
       "",
       f"Real vs real ({int(split['clips_per_half'])} clips per half): FVD "
