@@ -102,6 +102,9 @@ def table(features, split, runs, args) -> str:
   ]
   for name, (results, wall) in runs.items():
     lines.append(_row(name, results, wall))
+  for name, _ in RUNS:
+    if not any(n.startswith(name.split(" (")[0]) for n in runs):
+      lines.append(f"| {name} | not measured | | | | | | | |")
   lines += [
       "",
       f"Real vs real ({int(split['clips_per_half'])} clips per half): FVD "
@@ -123,6 +126,35 @@ def write_readme(text: str, readme: pathlib.Path) -> None:
   readme.write_text(new)
 
 
+def _table_from_results(args) -> None:
+  """The table from finished runs' results.json (and the saved split)."""
+  work = pathlib.Path(args.workdir)
+  load = lambda d: json.loads((work / d / "results.json").read_text())  # noqa: E731
+  features = load("fvd_features")
+  runs = {}
+  for name, d in RUNS:
+    if (work / d / "results.json").exists():
+      r = load(d)
+      runs[name] = (r, r["train_time_s"])
+  split_file = work / "real_split.json"
+  if split_file.exists():
+    split = json.loads(split_file.read_text())
+  else:
+    from absl import flags  # pylint: disable=g-import-not-at-top
+    flags.FLAGS.mark_as_parsed()
+    c = _config("gan_synthetic", f"features={work / 'fvd_features'}")
+    split = real_split(str(work / "fvd_features"), c)
+    split_file.write_text(json.dumps(split))
+  text = table(features, split, runs, args)
+  print(text)
+  if not args.no_readme:
+    write_readme(text, pathlib.Path(args.readme))
+
+
+RUNS = (("GAN (hinge + R1, EMA)", "gan_synthetic"),
+        ("diffusion (v-pred, DDIM, CFG 2)", "diffusion_synthetic"))
+
+
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--workdir", default="/tmp/vidjax_generation")
@@ -132,11 +164,19 @@ def main() -> None:
   parser.add_argument("--variant", default="small",
                       help="model variant of the GAN and the U-Net")
   parser.add_argument("--batch-size", type=int, default=32)
+  parser.add_argument("--sample-steps", type=int, default=25,
+                      help="DDIM steps of the diffusion model's samples")
   parser.add_argument("--note", dest="notes", action="append", default=[],
                       help="a line to add under the table (diagnosis)")
   parser.add_argument("--readme", default=str(REPO / "README.md"))
   parser.add_argument("--no-readme", action="store_true")
+  parser.add_argument("--from-results", action="store_true",
+                      help="only rebuild the table from the results.json "
+                      "of finished runs in --workdir (no training)")
   args = parser.parse_args()
+  if args.from_results:
+    _table_from_results(args)
+    return
   from absl import flags  # pylint: disable=g-import-not-at-top
   flags.FLAGS.mark_as_parsed()  # grain workers read absl flags
 
@@ -151,11 +191,13 @@ def main() -> None:
   runs = {}
   for name, config_name, arg, steps in (
       ("GAN (hinge + R1, EMA)", "gan_synthetic", "", args.gan_steps),
-      ("diffusion (v-pred, DDIM 25, CFG 2)", "diffusion_synthetic", "",
-       args.diffusion_steps)):
+      (f"diffusion (v-pred, DDIM {args.sample_steps}, CFG 2)",
+       "diffusion_synthetic", "", args.diffusion_steps)):
     c = _config(config_name,
                 f"steps={steps},features={features_dir}{arg}")
     c.model.variant = args.variant
+    if config_name == "diffusion_synthetic":
+      c.task.sample_steps = args.sample_steps
     c.train.batch_size = args.batch_size
     c.logging.progress_bar = False
     t0 = time.perf_counter()
@@ -163,6 +205,7 @@ def main() -> None:
     runs[name] = (results, time.perf_counter() - t0)
 
   split = real_split(features_dir, c)
+  (work / "real_split.json").write_text(json.dumps(split))
   text = table(features, split, runs, args)
   print(text)
   summary = {"features": features["eval"], "features_wall_s": features_wall,

@@ -32,7 +32,7 @@ def test_generator_and_discriminators_shapes():
   labels = jnp.array([0, 2])
   variables = model.init(jax.random.key(0), z, video, labels,
                          method=video_gan.Model.init_all)
-  out = model.apply(variables, z, labels)
+  out = jax.jit(model.apply)(variables, z, labels)
   assert out.shape == (2, 8, 16, 16, 3)
   assert float(jnp.abs(out).max()) <= 1.0
   clip, frame = model.apply(variables, out, labels,
@@ -52,7 +52,7 @@ def test_unet_text_condition_and_null_condition():
                          drop=jnp.zeros(2, bool))
   # The output convolution starts at zero; perturb it to see conditioning.
   params = jax.tree.map(lambda p: p + 0.05, variables["params"])
-  apply = lambda **kw: model.apply({"params": params}, x, t, **kw)  # noqa: E731
+  apply = jax.jit(lambda **kw: model.apply({"params": params}, x, t, **kw))
   cond = apply(tokens=tokens, drop=jnp.zeros(2, bool))
   other = apply(tokens=tokens[::-1], drop=jnp.zeros(2, bool))
   null_a = apply(tokens=tokens, drop=jnp.ones(2, bool))
