@@ -125,7 +125,7 @@ class Task:
     micro-batch means equals the full-batch mean (equal sizes), so without
     batch statistics (BatchNorm) the step equals one on the whole batch.
     """
-    k = self.config.train.grad_accum_steps
+    k = self.config.train.get("grad_accum_steps", 1)
     if k == 1:
       return self.grads(state, batch, rng)
     micro = jax.tree.map(
