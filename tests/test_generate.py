@@ -26,6 +26,7 @@ def test_video_grid_layout():
   assert np.all(grid[:, 1:9, 1:13] == 0)
 
 
+@pytest.mark.slow  # trains a feature net and a GAN, ~2 min
 def test_features_fvd_and_generate_cli(tmp_path, cache_dir):
   features_dir = tmp_path / "features"
   config = tiny_config(GEN / "fvd_features_synthetic.py", cache=cache_dir)

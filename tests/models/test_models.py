@@ -78,6 +78,7 @@ def test_r2plus1d_18_matches_torchvision_widths():
   assert n == 31_505_325 - 513 * 395
 
 
+@pytest.mark.slow  # test_scale and test_zoo check remat
 def test_remat_changes_nothing_but_memory():
   video = jax.random.normal(jax.random.key(0), (2, 4, 16, 16, 3))
   plain = _build(name="vivit", variant="tiny")

@@ -140,6 +140,7 @@ def test_text_conditioned_eps_model_trains_and_samples():
     assert task.tokenizer.decode(np.asarray(tokens[0])) == "move right"
 
 
+@pytest.mark.slow  # every-config test trains it a step
 def test_trains_through_the_trainer(tmp_path, cache_dir):
   config = tiny_config(CONFIG, cache=cache_dir)
   config.train.num_steps = 3

@@ -15,7 +15,7 @@ from vidjax.train import checkpoint as checkpoint_lib
 
 from tests.conftest import REPO
 
-STEPS = 20
+STEPS = 12
 
 
 def _command(workdir, cache_dir):
@@ -60,7 +60,7 @@ def straight(tmp_path_factory, cache_dir):
 def _wait_for_checkpoint(proc, workdir):
   deadline = time.time() + 300
   while time.time() < deadline and proc.poll() is None:
-    if any(8 <= s < STEPS for s in _steps(workdir)):
+    if any(4 <= s < STEPS for s in _steps(workdir)):
       return
     time.sleep(0.02)
 
