@@ -81,3 +81,10 @@ def copy_ucf_dataset(src, dst, extra_train=()):
       label = classes[classes.index(cls) - 1]
       f.write(f"{rel} {label}\n")
   return pathlib.Path(dst)
+
+
+def final_params(workdir):
+  """(step, params) of the newest checkpoint in workdir, on this host."""
+  from vidjax.train import checkpoint  # pylint: disable=g-import-not-at-top
+  step, state = checkpoint.load_state(pathlib.Path(workdir) / "checkpoints")
+  return step, state["params"]

@@ -2,7 +2,6 @@
 non-finite steps, each compared with an uninterrupted run."""
 
 import logging
-import pathlib
 import shutil
 
 import jax
@@ -11,7 +10,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 import pytest
 
-from tests.conftest import tiny_config
+from tests.conftest import final_params, tiny_config
 from vidjax.train import checkpoint as checkpoint_lib
 from vidjax.train import trainer
 
@@ -25,15 +24,9 @@ def _config(cache_dir, **train):
   return config
 
 
-def _params(workdir):
-  step, state = checkpoint_lib.load_state(pathlib.Path(workdir) /
-                                          "checkpoints")
-  return step, state["params"]
-
-
 def _assert_same_params(a, b):
-  step_a, params_a = _params(a)
-  step_b, params_b = _params(b)
+  step_a, params_a = final_params(a)
+  step_b, params_b = final_params(b)
   assert step_a == step_b == STEPS
   leaves = list(zip(jax.tree.leaves(params_a), jax.tree.leaves(params_b)))
   assert leaves

@@ -15,8 +15,7 @@ import time
 import jax
 import numpy as np
 
-from tests.conftest import REPO
-from tests.train.test_resume import final_params
+from tests.conftest import REPO, final_params
 
 STEPS = 16
 

@@ -11,9 +11,8 @@ import time
 import jax
 import numpy as np
 import pytest
-from vidjax.train import checkpoint as checkpoint_lib
 
-from tests.conftest import REPO
+from tests.conftest import REPO, final_params
 
 STEPS = 12
 
@@ -41,11 +40,6 @@ def _env():
   env = dict(os.environ)
   env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
   return env
-
-
-def final_params(workdir):
-  step, state = checkpoint_lib.load_state(workdir / "checkpoints")
-  return step, state["params"]
 
 
 @pytest.fixture(scope="module")
