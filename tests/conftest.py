@@ -10,8 +10,12 @@ import os
 import shutil
 import tempfile
 
+# Per-operation CPU kernels instead of XLA's fusion emitters: with most
+# optimizations off (below) they compile the tiny test models' many small
+# optimizer and metric ops 15-35% faster (measured on the train steps).
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                           " --xla_force_host_platform_device_count=8")
+                           " --xla_force_host_platform_device_count=8"
+                           " --xla_cpu_use_fusion_emitters=false")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 if "JAX_COMPILATION_CACHE_DIR" not in os.environ:

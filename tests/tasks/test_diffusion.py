@@ -80,7 +80,12 @@ def test_ddim_with_an_exact_model_recovers_the_data_point(prediction, steps):
   x_T = jax.random.normal(jax.random.key(0), (1, 3))
   out = diffusion.ddim_sample(exact, x_T, bars, steps, prediction,
                               jax.random.key(1), eta=0.0)
-  np.testing.assert_allclose(out, target, atol=1e-4)
+  # Predicting eps, the first step recovers x0 = (x - sigma eps) / alpha with
+  # alpha_T = 1e-3 here: float32 rounding of the O(1) difference grows by
+  # 1 / alpha_T (a few 1e-4), whatever the compiler's operation order.
+  alpha_T = float(np.sqrt(bars[-1]))
+  atol = 1e-4 if prediction == "v" else 4 * np.finfo(np.float32).eps / alpha_T
+  np.testing.assert_allclose(out, target, atol=atol)
   again = diffusion.ddim_sample(exact, x_T, bars, steps, prediction,
                                 jax.random.key(2), eta=0.0)
   np.testing.assert_array_equal(out, again)  # eta = 0: no noise is used

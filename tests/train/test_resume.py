@@ -1,5 +1,5 @@
-"""A run killed with SIGKILL, or stopped by SIGTERM, and started again ends
-where an uninterrupted run ends: same parameters, same data."""
+"""A run stopped by SIGTERM, started again, killed with SIGKILL, and started
+again ends where an uninterrupted run ends: same parameters, same data."""
 
 import os
 import re
@@ -10,11 +10,10 @@ import time
 
 import jax
 import numpy as np
-import pytest
 
 from tests.conftest import REPO, final_params
 
-STEPS = 12
+STEPS = 16
 
 
 def _command(workdir, cache_dir):
@@ -42,19 +41,11 @@ def _env():
   return env
 
 
-@pytest.fixture(scope="module")
-def straight(tmp_path_factory, cache_dir):
-  """The uninterrupted run both interrupted runs are compared with."""
-  workdir = tmp_path_factory.mktemp("straight")
-  subprocess.run(_command(workdir, cache_dir), check=True,
-                 capture_output=True, cwd=REPO, env=_env())
-  return workdir
-
-
-def _wait_for_checkpoint(proc, workdir):
+def _wait_for_checkpoint(proc, workdir, after):
+  """Returns once a checkpoint newer than `after` (and not the last) exists."""
   deadline = time.time() + 300
   while time.time() < deadline and proc.poll() is None:
-    if any(4 <= s < STEPS for s in _steps(workdir)):
+    if any(after < s < STEPS for s in _steps(workdir)):
       return
     time.sleep(0.02)
 
@@ -69,48 +60,50 @@ def _assert_same_params(a, b):
     np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
-def test_sigkill_then_resume_matches_uninterrupted(tmp_path, cache_dir,
-                                                    straight):
-  killed = tmp_path / "killed"
-  log = open(tmp_path / "log.txt", "w")
-  proc = subprocess.Popen(_command(killed, cache_dir), stdout=log,
-                          stderr=subprocess.STDOUT, cwd=REPO, env=_env(),
-                          start_new_session=True)
-  _wait_for_checkpoint(proc, killed)
-  # SIGKILL the run and its Grain worker processes: nothing gets to clean up.
-  os.killpg(proc.pid, signal.SIGKILL)
-  proc.wait()
-  assert proc.returncode == -signal.SIGKILL, "the run ended before the kill"
-  assert not (killed / "results.json").exists()
-  killed_at = _steps(killed)[-1]
-  assert killed_at < STEPS
+def test_sigterm_then_sigkill_then_resume_matches_uninterrupted(tmp_path,
+                                                                cache_dir):
+  """One run meets both faults in turn (one test, so the uninterrupted run
+  and the compilations are paid once):
+  - SIGTERM, a preemption notice: the run saves at the step it is on, waits
+    for the save and exits 0 without results;
+  - started again, it resumes there; then SIGKILL to it and its Grain worker
+    processes, so nothing gets to clean up;
+  - started again, it resumes from its newest checkpoint and ends with
+    exactly the parameters of the uninterrupted run."""
+  straight = tmp_path / "straight"
+  subprocess.run(_command(straight, cache_dir), check=True,
+                 capture_output=True, cwd=REPO, env=_env())
 
-  subprocess.run(_command(killed, cache_dir), check=True, stdout=log,
-                 stderr=subprocess.STDOUT, cwd=REPO, env=_env())
-  log.close()
-  assert f"Resumed from checkpoint at step {killed_at}" in (
-      tmp_path / "log.txt").read_text()
-  _assert_same_params(straight, killed)
-
-
-def test_sigterm_saves_exits_zero_and_resumes(tmp_path, cache_dir, straight):
-  """A preemption notice: the run saves at the step it is on, waits for the
-  save, exits 0; started again it ends where the uninterrupted run ends."""
-  stopped = tmp_path / "stopped"
-  proc = subprocess.Popen(_command(stopped, cache_dir),
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, cwd=REPO, env=_env())
-  _wait_for_checkpoint(proc, stopped)
+  run = tmp_path / "run"
+  proc = subprocess.Popen(_command(run, cache_dir), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, cwd=REPO,
+                          env=_env())
+  _wait_for_checkpoint(proc, run, after=0)
   proc.send_signal(signal.SIGTERM)
   log = proc.communicate(timeout=300)[0]
   assert proc.returncode == 0, log[-3000:]
   saved = re.search(r"Preempted: checkpoint of step (\d+) saved", log)
   assert saved, log[-3000:]
   stopped_at = int(saved.group(1))
-  assert stopped_at < STEPS and _steps(stopped)[-1] == stopped_at
-  assert not (stopped / "results.json").exists()
+  assert stopped_at < STEPS and _steps(run)[-1] == stopped_at
+  assert not (run / "results.json").exists()
 
-  out = subprocess.run(_command(stopped, cache_dir), check=True,
+  log = open(tmp_path / "log.txt", "w")
+  proc = subprocess.Popen(_command(run, cache_dir), stdout=log,
+                          stderr=subprocess.STDOUT, cwd=REPO, env=_env(),
+                          start_new_session=True)
+  _wait_for_checkpoint(proc, run, after=stopped_at)
+  os.killpg(proc.pid, signal.SIGKILL)
+  proc.wait()
+  log.close()
+  text = (tmp_path / "log.txt").read_text()
+  assert proc.returncode == -signal.SIGKILL, "the run ended before the kill"
+  assert f"Resumed from checkpoint at step {stopped_at}" in text
+  assert not (run / "results.json").exists()
+  killed_at = _steps(run)[-1]
+  assert stopped_at < killed_at < STEPS
+
+  out = subprocess.run(_command(run, cache_dir), check=True,
                        capture_output=True, text=True, cwd=REPO, env=_env())
-  assert f"Resumed from checkpoint at step {stopped_at}" in out.stderr
-  _assert_same_params(straight, stopped)
+  assert f"Resumed from checkpoint at step {killed_at}" in out.stderr
+  _assert_same_params(straight, run)

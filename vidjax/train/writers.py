@@ -8,11 +8,27 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any, Mapping
 
 import numpy as np
 
 METRICS_FILE = "metrics.jsonl"
+
+
+def _import_tensorboardx():
+  """tensorboardX, without the `import torch` it tries at import time (only
+  to accept torch tensors; this writer passes numpy): that import alone
+  costs each training process about 2 s where torch is installed."""
+  if "torch" in sys.modules:
+    import tensorboardX  # pylint: disable=g-import-not-at-top
+    return tensorboardX
+  sys.modules["torch"] = None  # makes `import torch` raise ImportError
+  try:
+    import tensorboardX  # pylint: disable=g-import-not-at-top
+  finally:
+    del sys.modules["torch"]
+  return tensorboardX
 
 
 class MetricWriter:
@@ -28,8 +44,7 @@ class MetricWriter:
     os.makedirs(workdir, exist_ok=True)
     self._jsonl = open(os.path.join(workdir, METRICS_FILE), "a")
     if tensorboard:
-      import tensorboardX  # pylint: disable=g-import-not-at-top
-      self._tb = tensorboardX.SummaryWriter(os.path.join(workdir,
+      self._tb = _import_tensorboardx().SummaryWriter(os.path.join(workdir,
                                                          "tensorboard"))
 
   def scalars(self, step: int, values: Mapping[str, Any]) -> None:
