@@ -1,6 +1,7 @@
 """Faults a long run meets: checkpoint retention, corrupt checkpoints and
 non-finite steps, each compared with an uninterrupted run."""
 
+import json
 import logging
 import shutil
 
@@ -80,6 +81,16 @@ def reference(tmp_path_factory, cache_dir):
   workdir = tmp_path_factory.mktemp("reference")
   trainer.Trainer(_config(cache_dir), str(workdir)).run()
   return workdir
+
+
+def test_time_held_by_saves_is_logged(reference):
+  """A save at step 3 and 6 (after their log lines): the loop's time inside
+  them is logged with steps 4 and 7, and nothing elsewhere."""
+  held = {m["step"]: m["train/save_block_s"] for m in map(
+      json.loads, open(reference / "metrics.jsonl")) if "train/save_block_s" in m}
+  assert sorted(held) == list(range(1, STEPS + 1))
+  assert held[4] > 0 and held[7] > 0
+  assert all(held[s] == 0 for s in (1, 2, 3, 5, 6, 8))
 
 
 def _truncate_largest_file(step_dir):

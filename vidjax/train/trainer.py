@@ -154,6 +154,7 @@ class _Interval:
   sums: dict[str, float] = dataclasses.field(default_factory=dict)
   steps: int = 0
   data_wait: float = 0.0
+  save_block: float = 0.0  # seconds the loop spent inside checkpoint saves
   start: float = dataclasses.field(default_factory=time.perf_counter)
 
   def add(self, metrics: dict[str, float]) -> None:
@@ -316,6 +317,9 @@ class Trainer:
                                     self.config.train.batch_size / elapsed)
     means["train/step_time_s"] = elapsed / interval.steps
     means["train/data_wait_fraction"] = interval.data_wait / elapsed
+    # Time the loop was held by checkpoint saves (an async save returns once
+    # the arrays are copied off the devices; its writes go on behind).
+    means["train/save_block_s"] = interval.save_block
     mfu = ""
     if self.flops_per_step:
       flops = self.flops_per_step * interval.steps / elapsed
@@ -506,7 +510,9 @@ class Trainer:
             best = self._update_best(best, step, eval_metrics)
             logging.info("step %d eval: %s", step, eval_metrics)
           if saving:
+            t0 = time.perf_counter()
             self._save(step, state, stream, eval_metrics)
+            interval.save_block += time.perf_counter() - t0
           if preemption.reached(step):
             if drain() is None and not saving:
               self._save(step, state, stream)
