@@ -16,6 +16,9 @@ from vidjax.train import checkpoint as checkpoint_lib
 from vidjax.train import trainer
 
 STEPS = 8
+# One worker runs this module (pytest-xdist's loadgroup), so its module
+# fixture's training run is made once, not once per worker.
+pytestmark = pytest.mark.xdist_group("faults")
 
 
 def _config(cache_dir, **train):

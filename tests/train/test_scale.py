@@ -16,6 +16,9 @@ from vidjax import models
 from vidjax.train import trainer
 
 VIVIT = REPO / "configs" / "classification" / "vivit_synthetic.py"
+# One worker runs this module (pytest-xdist's loadgroup), so its module
+# fixture's training run is made once, not once per worker.
+pytestmark = pytest.mark.xdist_group("scale")
 
 
 def _config(cache_dir, **train):

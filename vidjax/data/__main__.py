@@ -288,10 +288,19 @@ def run_check(args) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
   args = build_parser().parse_args(argv)
   from absl import logging  # pylint: disable=g-import-not-at-top
+  import logging as std_logging  # pylint: disable=g-import-not-at-top
+  # Quiet while it runs; restored after, for callers in the same process
+  # (the absl logger's own level too: unset, it defers to the root logger).
+  previous = logging.get_verbosity()
+  absl_level = std_logging.getLogger("absl").level
   logging.set_verbosity(logging.WARNING)
-  if args.command == "prepare":
-    return run_prepare(args)
-  return run_check(args)
+  try:
+    if args.command == "prepare":
+      return run_prepare(args)
+    return run_check(args)
+  finally:
+    logging.set_verbosity(previous)
+    std_logging.getLogger("absl").setLevel(absl_level)
 
 
 if __name__ == "__main__":

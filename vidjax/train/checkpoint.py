@@ -21,6 +21,8 @@ save of a 4.5 MiB state on 8 devices, see benchmarks/RESULTS.md).
 
 from __future__ import annotations
 
+import functools
+import logging as std_logging
 import os
 import time
 from typing import Any
@@ -34,12 +36,20 @@ from orbax.checkpoint import checkpoint_managers as policies
 ITEMS = ("state", "data", "meta", "config")
 
 
-def _use_replica_parallel_saves() -> None:
+@functools.cache
+def _use_replica_parallel_saves(enabled: bool) -> None:
   """Registers Orbax's jax.Array handler with replica-parallel saving only
-  when replicas can live in several processes (see the module docstring)."""
-  ocp.type_handlers.register_type_handler(
-      jax.Array, ocp.type_handlers.ArrayHandler(
-          use_replica_parallel=jax.process_count() > 1), override=True)
+  when replicas can live in several processes (see the module docstring);
+  once per process, without Orbax's warning about replacing its default."""
+  quiet = lambda record: "overriding" not in record.getMessage()  # noqa: E731
+  absl_logger = std_logging.getLogger("absl")
+  absl_logger.addFilter(quiet)
+  try:
+    ocp.type_handlers.register_type_handler(
+        jax.Array, ocp.type_handlers.ArrayHandler(
+            use_replica_parallel=enabled), override=True)
+  finally:
+    absl_logger.removeFilter(quiet)
 
 
 class Checkpointer:
@@ -60,7 +70,7 @@ class Checkpointer:
           keep_checkpoints_without_metrics=False))
     self.best_metric = best_metric
     self._config = config
-    _use_replica_parallel_saves()
+    _use_replica_parallel_saves(jax.process_count() > 1)
     self.directory = os.path.abspath(os.fspath(directory))
     self._manager = ocp.CheckpointManager(
         self.directory,
