@@ -92,3 +92,13 @@ def final_params(workdir):
   from vidjax.train import checkpoint  # pylint: disable=g-import-not-at-top
   step, state = checkpoint.load_state(pathlib.Path(workdir) / "checkpoints")
   return step, state["params"]
+
+
+# The longest tests (one to two minutes each) go first, so that with two
+# xdist workers neither is left running one of them alone at the end.
+_LONGEST_FIRST = ("test_resume.py", "test_multiprocess.py",
+                  "test_notebooks.py")
+
+
+def pytest_collection_modifyitems(config, items):  # pylint: disable=unused-argument
+  items.sort(key=lambda item: item.path.name not in _LONGEST_FIRST)
