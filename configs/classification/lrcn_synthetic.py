@@ -13,20 +13,6 @@ MODEL_VARIANTS = ('18', '50',)
 
 
 def get_config(arg: str | None = None):
-  args = common.parse_arg(arg)
-  c = common.base_config()
-  c.task.label_smoothing = 0.1
-  c.model.update(name="lrcn", variant="tiny")
-  c.model.dropout_rate = 0.0
-  c.model.pooling = "last"  # or "mean"
-  c.data.update(num_frames=8, stride=2, image_size=32)
-  c.train.update(batch_size=32, num_epochs=0.0, num_steps=500)
-  c.eval.every_steps = 125
-  c.optimizer.update(learning_rate=3e-3, warmup_steps=40, weight_decay=5e-4)
-  c.checkpoint.every_steps = 125
-  for variant in MODEL_VARIANTS:
-    if variant in args:
-      c.model.variant = variant
-  if "tiny" in args:
-    common.apply_tiny(c)
-  return c
+  return common.synthetic_classification(
+      "lrcn", arg, MODEL_VARIANTS,
+      pooling="last")  # or "mean" over the LSTM states
