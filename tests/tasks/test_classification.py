@@ -120,3 +120,32 @@ def test_train_step_updates_and_reports_norms():
   np.testing.assert_allclose(metrics["update_norm"],
                              0.1 * metrics["grad_norm"], rtol=1e-5)
   assert float(new_state.params["scale"]) != 1.0
+
+
+def test_prediction_strip_shows_frames_and_marks_mistakes():
+  rng = np.random.default_rng(0)
+  mean, std = (0.45,) * 3, (0.225,) * 3
+  video = rng.normal(size=(3, 5, 8, 8, 3))  # normalized clips
+  labels, preds = np.array([0, 1, 2]), np.array([0, 3, 2])
+  image = classification._prediction_strip(  # pylint: disable=protected-access
+      video, labels, preds, ["a", "b", "c", "d"], mean, std,
+      frame_size=32)
+  scale, band, gap = 4, 14, 4  # 8 px frames upscaled to 32, caption band
+  row = band + 8 * scale + gap
+  assert image.dtype == np.uint8 and image.shape[0] == 3 * row
+  expected = np.round(np.clip(video * 0.225 + 0.45, 0, 1) * 255)
+  for i in range(3):  # first, middle and last frame side by side
+    for j, f in enumerate((0, 2, 4)):
+      left = j * (8 * scale + gap)
+      tile = image[i * row + band:i * row + band + 8 * scale,
+                   left:left + 8 * scale]
+      np.testing.assert_array_equal(tile[::scale, ::scale], expected[i, f])
+
+  def caption_colours(i):
+    caption = image[i * row:i * row + band].reshape(-1, 3).astype(int)
+    red = ((caption[:, 0] > 150) & (caption[:, 1] < 80)).sum()
+    green = ((caption[:, 1] > 90) & (caption[:, 0] < 60)).sum()
+    return red, green
+
+  assert caption_colours(0)[1] > 0 and caption_colours(0)[0] == 0
+  assert caption_colours(1)[0] > 0 and caption_colours(1)[1] == 0

@@ -22,7 +22,7 @@ def _command(workdir, cache_dir):
           f"--workdir={workdir}",
           f"--config.train.num_steps={STEPS}",
           "--config.checkpoint.every_steps=4",
-          "--config.data.num_workers=2",  # iterator state of worker processes
+          "--config.data.num_workers=1",  # iterator state of a worker process
           f"--config.data.synthetic.cache_dir={cache_dir}"]
 
 

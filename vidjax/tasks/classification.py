@@ -139,26 +139,35 @@ def _plot_confusion(confusion: np.ndarray, names, path: str) -> None:
 
 def _prediction_strip(video: np.ndarray, labels: np.ndarray,
                       preds: np.ndarray, names, mean, std,
-                      max_videos: int = 8) -> np.ndarray:
-  """First, middle and last frame of a few clips with true/predicted class."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+                      max_videos: int = 8, frame_size: int = 96) -> np.ndarray:
+  """First, middle and last frame of a few clips, each row captioned with
+  its true and predicted class (green when right, red when wrong).
+
+  Drawn with numpy and PIL (milliseconds) rather than a matplotlib figure
+  of 3n axes (most of a second, at the end of every run).
+  """
+  from PIL import Image, ImageDraw  # pylint: disable=g-import-not-at-top
   if video.ndim == 6:
     video = video[:, 0]
   n = min(max_videos, video.shape[0])
-  t = video.shape[1]
-  frames = np.clip(video * np.asarray(std) + np.asarray(mean), 0, 1)
-  fig, axes = plt.subplots(n, 3, figsize=(4.5, 1.6 * n), squeeze=False)
+  t, h, w = video.shape[1:4]
+  frames = np.clip(video[:n] * np.asarray(std) + np.asarray(mean), 0, 1)
+  scale = max(1, frame_size // max(h, w))  # nearest-neighbour upscaling
+  fh, fw, gap, band = h * scale, w * scale, 4, 14
+  width = max(3 * fw + 2 * gap, 240)
+  canvas = np.full((n * (band + fh + gap), width, 3), 255, np.uint8)
   for i in range(n):
+    top = i * (band + fh + gap) + band
     for j, f in enumerate((0, t // 2, t - 1)):
-      axes[i, j].imshow(frames[i, f])
-      axes[i, j].axis("off")
-    ok = "ok" if labels[i] == preds[i] else "WRONG"
-    axes[i, 0].set_title(f"true {names[labels[i]]} / pred {names[preds[i]]} "
-                         f"({ok})", fontsize=7, loc="left")
-  fig.tight_layout()
-  fig.canvas.draw()
-  image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
-  plt.close(fig)
-  return image
+      tile = np.repeat(np.repeat(frames[i, f], scale, 0), scale, 1)
+      left = j * (fw + gap)
+      canvas[top:top + fh, left:left + fw] = np.round(tile * 255)
+  image = Image.fromarray(canvas)
+  draw = ImageDraw.Draw(image)
+  for i in range(n):
+    ok = labels[i] == preds[i]
+    draw.text((2, i * (band + fh + gap) + 1),
+              f"true {names[labels[i]]} / pred {names[preds[i]]} "
+              f"({'ok' if ok else 'WRONG'})",
+              fill=(0, 120, 0) if ok else (200, 0, 0))
+  return np.asarray(image)
