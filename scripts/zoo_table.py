@@ -30,18 +30,21 @@ import time
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-FAMILIES = ("tsn", "lrcn", "c3d", "r3d", "r2plus1d", "i3d", "slowfast",
-            "vivit", "timesformer", "videomae")
+# "config:arg" entries run that config's get_config(arg): c3d:bn is C3D with
+# a BatchNorm after each convolution, beside the paper's unnormalized C3D.
+FAMILIES = ("tsn", "lrcn", "c3d", "c3d:bn", "r3d", "r2plus1d", "i3d",
+            "slowfast", "vivit", "timesformer", "videomae")
 BEGIN, END = "<!-- zoo-table -->", "<!-- /zoo-table -->"
 
 
 def load_config(family: str, steps: int, batch: int, frames: int, size: int):
   import importlib.util  # pylint: disable=g-import-not-at-top
-  path = REPO / "configs" / "classification" / f"{family}_synthetic.py"
-  spec = importlib.util.spec_from_file_location(f"cfg_{family}", path)
+  name, _, arg = family.partition(":")
+  path = REPO / "configs" / "classification" / f"{name}_synthetic.py"
+  spec = importlib.util.spec_from_file_location(f"cfg_{name}", path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
-  c = module.get_config("")
+  c = module.get_config(arg)
   c.data.update(num_frames=frames, image_size=size)
   c.train.update(num_steps=steps, batch_size=batch, num_epochs=0.0,
                  log_every=max(1, steps // 10))
@@ -76,7 +79,7 @@ def run_family(family: str, args) -> dict:
   config = load_config(family, args.steps, args.batch, args.frames, args.size)
   if args.cache:
     config.data.synthetic.cache_dir = args.cache
-  workdir = os.path.join(args.out, family)
+  workdir = os.path.join(args.out, family.replace(":", "_"))
   results_path = os.path.join(workdir, "results.json")
   start = time.perf_counter()
   if os.path.exists(results_path) and json.load(
@@ -84,6 +87,9 @@ def run_family(family: str, args) -> dict:
     results = json.load(open(results_path))  # already trained: reuse
   else:
     results = trainer.Trainer(config, workdir).run()
+  if "eval" not in results:  # stopped by SIGTERM: the checkpoint is saved
+    raise SystemExit(f"{family} stopped before the end; run the same command "
+                     "again to continue from its checkpoint")
   wall = time.perf_counter() - start
   num_classes = len(results["per_class"])
   model = models.build(config.model, num_classes=num_classes)

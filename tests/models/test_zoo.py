@@ -135,3 +135,18 @@ def test_tsn_ignores_frame_order_and_temporal_models_do_not():
     a, b = forward(variables, video), forward(variables, video[:, perm])
     diff = float(jnp.max(jnp.abs(a - b)))
     assert (diff < 1e-4) == invariant, (name, diff)
+
+
+def test_c3d_batch_norm_variant():
+  """norm="batch": a BatchNorm after each of the eight convolutions, which
+  then carry no bias; the default is the paper's unnormalized network."""
+  video = jax.random.uniform(jax.random.key(0), VIDEO_SHAPE)
+  paper = _build("c3d").init(jax.random.key(1), video)
+  bn = _build("c3d", norm="batch").init(jax.random.key(1), video)
+  assert "batch_stats" not in paper and "bias" in paper["params"]["conv1"]
+  assert sorted(bn["batch_stats"]) == sorted(f"{n}_bn" for n in (
+      "conv1", "conv2", "conv3a", "conv3b", "conv4a", "conv4b", "conv5a",
+      "conv5b"))
+  assert "bias" not in bn["params"]["conv1"]
+  with pytest.raises(ValueError, match="norm='layer'"):
+    _build("c3d", norm="layer").init(jax.random.key(1), video)

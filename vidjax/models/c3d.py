@@ -8,6 +8,10 @@ ceil rounding, as the common 16x112x112 port pads pool5); fc6 and fc7
 The flattened pool5 output fixes the input size at initialization, as in
 the paper (16x112x112 gives 512x1x4x4).
 
+`norm="batch"` puts a BatchNorm after each convolution (bias-free), the
+C3D-BN variant of later re-implementations (mmaction2's `norm_cfg`); the
+default, no normalization, is the paper's network.
+
 Input video [B, T, H, W, 3]; output logits [B, num_classes], or fc7's
 features [B, fc_size] when num_classes == 0.
 """
@@ -21,7 +25,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from vidjax.models.layers import Conv3D
+from vidjax.models.layers import Conv3D, batch_norm
 
 VARIANTS = {
     "tiny": dict(widths=(16, 32, 64, 64, 64), fc_size=128),
@@ -44,18 +48,24 @@ class Model(nn.Module):
   widths: Sequence[int] = (64, 128, 256, 512, 512)
   fc_size: int = 4096
   dropout_rate: float = 0.5
+  norm: str = ""  # "" (the paper) or "batch" (BatchNorm after each conv)
   remat: bool = False  # recompute each convolution's output in backprop
   dtype: Any = jnp.float32
 
   @nn.compact
   def __call__(self, video: jax.Array, *, train: bool = False) -> jax.Array:
     chex.assert_rank(video, 5)
+    if self.norm not in ("", "batch"):
+      raise ValueError(f"c3d: norm={self.norm!r}; use '' or 'batch'")
     x = video.astype(self.dtype)
     conv = nn.remat(Conv3D) if self.remat else Conv3D
     for stage, (names, width) in enumerate(zip(_CONVS, self.widths)):
       for name in names:
-        x = nn.relu(conv(width, (3, 3, 3), use_bias=True, dtype=self.dtype,
-                           name=name)(x))
+        x = conv(width, (3, 3, 3), use_bias=not self.norm, dtype=self.dtype,
+                 name=name)(x)
+        if self.norm:
+          x = batch_norm(train, self.dtype, f"{name}_bn")(x)
+        x = nn.relu(x)
       x = _pool_ceil(x, (1, 2, 2) if stage == 0 else (2, 2, 2))
     x = x.reshape(x.shape[0], -1)
     for name in ("fc6", "fc7"):
