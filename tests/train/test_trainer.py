@@ -127,3 +127,35 @@ def test_non_finite_loss_stops_naming_the_step(tmp_path, cache_dir):
   config.train.num_steps = 6
   with pytest.raises(trainer.NonFiniteError, match=r"at step \d"):
     trainer.Trainer(config, str(tmp_path)).run()
+
+
+def test_failed_async_save_is_raised_not_swallowed(tmp_path, cache_dir,
+                                                   monkeypatch):
+  """A save whose background write fails (here: the JSON write of its meta
+  item, in Orbax's commit thread) returns at once like any async save; its
+  error then stops the run at the next save or the final wait, naming the
+  step and directory, and no results are written as if the run had
+  succeeded."""
+  from vidjax.train import checkpoint  # pylint: disable=g-import-not-at-top
+  config = tiny_config(cache=cache_dir)
+  config.train.num_steps = 3
+  config.checkpoint.update(every_steps=1, async_save=True)
+  returned = []
+  save = checkpoint.Checkpointer.save
+
+  def failing_save(self, step, state, data_iterator, metrics=None,
+                   meta=None):
+    if step == 2:
+      meta = dict(meta, unwritable=object())
+    save(self, step, state, data_iterator, metrics=metrics, meta=meta)
+    returned.append(step)
+
+  monkeypatch.setattr(checkpoint.Checkpointer, "save", failing_save)
+  with pytest.raises(checkpoint.CheckpointSaveError,
+                     match=r"save of checkpoint step 2 in .*checkpoints "
+                     r"failed: TypeError: .*not JSON serializable"):
+    trainer.Trainer(config, str(tmp_path)).run()
+  assert 2 in returned  # the failing save itself did not block or raise
+  assert not (tmp_path / "results.json").exists()
+  finished = checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps()
+  assert 2 not in finished and 1 in finished

@@ -36,6 +36,10 @@ from orbax.checkpoint import checkpoint_managers as policies
 ITEMS = ("state", "data", "meta", "config")
 
 
+class CheckpointSaveError(RuntimeError):
+  """A checkpoint could not be written; names the step and the directory."""
+
+
 @functools.cache
 def _use_replica_parallel_saves(enabled: bool) -> None:
   """Registers Orbax's jax.Array handler with replica-parallel saving only
@@ -70,6 +74,7 @@ class Checkpointer:
           keep_checkpoints_without_metrics=False))
     self.best_metric = best_metric
     self._config = config
+    self._pending_step: int | None = None  # the save that may be in flight
     _use_replica_parallel_saves(jax.process_count() > 1)
     self.directory = os.path.abspath(os.fspath(directory))
     self._manager = ocp.CheckpointManager(
@@ -90,6 +95,7 @@ class Checkpointer:
            metrics: dict[str, float] | None = None,
            meta: dict[str, Any] | None = None) -> None:
     """Starts saving; errors of an earlier async save surface here."""
+    self.wait()  # Orbax would wait too; this names a failed earlier save
     args = {"state": ocp.args.StandardSave(state)}
     if data_iterator is not None:
       args["data"] = grain.checkpoint.CheckpointSave(data_iterator)
@@ -101,8 +107,14 @@ class Checkpointer:
         self.best_metric not in metrics:
       raise KeyError(f"config.checkpoint.best_metric={self.best_metric!r} is "
                      f"not an evaluation metric; have: {sorted(metrics)}")
-    self._manager.save(step, args=ocp.args.Composite(**args),
-                       metrics=metrics, force=True)
+    try:
+      self._manager.save(step, args=ocp.args.Composite(**args),
+                         metrics=metrics, force=True)
+    except Exception as e:
+      raise CheckpointSaveError(
+          f"Saving checkpoint step {step} in {self.directory} failed: "
+          f"{type(e).__name__}: {e}") from e
+    self._pending_step = step
 
   def restore(self, abstract_state: Any) -> tuple[Any, int] | None:
     """Restores the newest readable train state, or returns None if none.
@@ -173,7 +185,13 @@ class Checkpointer:
 
   def wait(self) -> None:
     """Blocks until pending saves are on disk; raises their errors."""
-    self._manager.wait_until_finished()
+    step, self._pending_step = self._pending_step, None
+    try:
+      self._manager.wait_until_finished()
+    except Exception as e:
+      raise CheckpointSaveError(
+          f"The asynchronous save of checkpoint step {step} in "
+          f"{self.directory} failed: {type(e).__name__}: {e}") from e
 
   def close(self) -> None:
     self._manager.close()
