@@ -266,7 +266,8 @@ def synthetic_classification(model: str, arg: str | None,
   same 500 steps of 32 clips, so the README's zoo table compares models and
   not recipes; only the optimizer's rates differ between CNNs (the
   defaults) and transformers. `arg` picks a model size from `variants`
-  ("tiny" for tests); `model_fields` adds model options (remat, pooling).
+  ("tiny" for tests); `model_fields` sets model fields (remat, pooling, norm,
+  or the starting variant).
   """
   args = parse_arg(arg)
   c = base_config()
