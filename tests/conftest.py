@@ -13,9 +13,10 @@ import tempfile
 # Per-operation CPU kernels instead of XLA's fusion emitters: with most
 # optimizations off (below) they compile the tiny test models' many small
 # optimizer and metric ops 15-35% faster (measured on the train steps).
+_XLA_TEST_FLAGS = "--xla_cpu_use_fusion_emitters=false"
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                           " --xla_force_host_platform_device_count=8"
-                           " --xla_cpu_use_fusion_emitters=false")
+                           " --xla_force_host_platform_device_count=8 " +
+                           _XLA_TEST_FLAGS)
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
@@ -64,6 +65,19 @@ def tiny_root(cache_dir):
   config = load_config(REPO / "configs" / "quickstart.py")
   spec = synthetic_motion.spec_from_config(config.data)
   return synthetic.ensure_dataset(spec, cache_dir)
+
+
+def subprocess_env(devices: int) -> dict[str, str]:
+  """This process's environment for a launch.py subprocess with `devices`
+  simulated CPU devices. It keeps the test settings above (fewer XLA
+  optimizations, no fusion emitters, the shared compilation cache): without
+  them a multi-process launch compiles its train step 3-4x slower, and
+  process 1 never reads the persistent cache (JAX writes and reads it from
+  process 0 only), so every launch pays that compile in full."""
+  env = dict(os.environ)
+  env["XLA_FLAGS"] = (f"--xla_force_host_platform_device_count={devices} " +
+                      _XLA_TEST_FLAGS)
+  return env
 
 
 def tiny_config(path=REPO / "configs" / "quickstart.py", arg="tiny",

@@ -3,7 +3,6 @@ through jax.distributed on localhost, preempted with SIGTERM and resumed,
 against 1 process x 8 devices."""
 
 import json
-import os
 import pathlib
 import re
 import signal
@@ -15,7 +14,7 @@ import time
 import jax
 import numpy as np
 
-from tests.conftest import REPO, final_params
+from tests.conftest import REPO, final_params, subprocess_env
 
 STEPS = 6
 
@@ -40,12 +39,6 @@ def _command(workdir, cache_dir, *extra):
           f"--config.data.synthetic.cache_dir={cache_dir}", *extra]
 
 
-def _env(devices):
-  env = dict(os.environ)
-  env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
-  return env
-
-
 def _losses(log: str) -> dict[int, float]:
   return {int(s): float(v) for s, v in
           re.findall(r"step (\d+): loss=([-\d.e+]+)", log)}
@@ -57,7 +50,7 @@ def _start_pair(workdir, cache_dir, logs):
       _command(workdir, cache_dir, f"--coordinator_address=localhost:{port}",
                "--num_processes=2", f"--process_id={i}"),
       stdout=open(logs[i], "w"), stderr=subprocess.STDOUT, text=True,
-      cwd=REPO, env=_env(4)) for i in range(2)]
+      cwd=REPO, env=subprocess_env(4)) for i in range(2)]
 
 
 def _finish(procs, logs):
@@ -116,7 +109,7 @@ def test_two_processes_preempt_resume_match_one_and_hand_over(tmp_path,
   one = tmp_path / "one"  # the steps compared, no more
   out = subprocess.run(_command(one, cache_dir, "--config.train.num_steps=3"),
                        capture_output=True,
-                       text=True, cwd=REPO, env=_env(8), timeout=600)
+                       text=True, cwd=REPO, env=subprocess_env(8), timeout=600)
   assert out.returncode == 0, out.stderr[-3000:]
   single = _losses(out.stderr)
   pair = {**before[0], **after[0]}
@@ -128,7 +121,7 @@ def test_two_processes_preempt_resume_match_one_and_hand_over(tmp_path,
   # The 2-process checkpoint restores into a 1-process run, which goes on.
   out = subprocess.run(
       _command(two, cache_dir, f"--config.train.num_steps={STEPS + 2}"),
-      capture_output=True, text=True, cwd=REPO, env=_env(8), timeout=600)
+      capture_output=True, text=True, cwd=REPO, env=subprocess_env(8), timeout=600)
   assert out.returncode == 0, out.stderr[-3000:]
   assert f"Resumed from checkpoint at step {STEPS}" in out.stderr
   assert "restarting the data stream at batch" in out.stderr

@@ -11,7 +11,7 @@ import time
 import jax
 import numpy as np
 
-from tests.conftest import REPO, final_params
+from tests.conftest import REPO, final_params, subprocess_env
 
 STEPS = 16
 
@@ -36,9 +36,7 @@ def _steps(workdir):
 def _env():
   # Two simulated devices: the run is still sharded, and steps are cheaper
   # than on the eight the other tests use.
-  env = dict(os.environ)
-  env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
-  return env
+  return subprocess_env(2)
 
 
 def _wait_for_checkpoint(proc, workdir, after):
