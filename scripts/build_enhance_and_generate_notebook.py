@@ -3,10 +3,11 @@
   python scripts/build_enhance_and_generate_notebook.py
 
 The notebook is built from the cell lists below so it can be reviewed and
-extended as code: the enhancement section comes first; a generation section
-is added by filling GENERATION_CELLS (same conventions: TINY, WORKDIR and
-`show` are defined by the shared set-up cells). tests/test_notebooks.py runs
-the notebook with VIDJAX_NOTEBOOK_TINY=1.
+extended as code: the enhancement section, then the generation section (same
+conventions: TINY, WORKDIR, `train` and `show` are defined by the shared
+set-up cells). Cell ids are numbered, so rebuilding an unchanged notebook
+changes nothing. tests/test_notebooks.py runs the notebook with
+VIDJAX_NOTEBOOK_TINY=1.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ trainer as the classifiers:
 2. **Super-resolution** — ESPCN, EDSR and BasicVSR (recurrent, learned flow) at x2/x4.
 3. **Style transfer** — a feed-forward network with Gram losses and a temporal consistency loss.
 4. **Applying a model to a video file** with `vidjax.enhance`.
+5. **Generating video** — a video GAN and a diffusion model, sampled with `vidjax.generate`.
 
 Each section trains briefly on the synthetic motion videos and shows frames
 before and after side by side. The README's results table comes from longer
@@ -203,13 +205,57 @@ show([frames[0] / 255, frames[1] / 255], ["first frame: noisy | denoised", "last
 """),
 ]
 
-# The generation section (GAN, diffusion, Frechet video distance) goes here.
-GENERATION_CELLS: list = []
+GENERATION_CELLS = [
+    md("""
+## 5. Generating video
+
+A class-conditional video GAN (factorized space-time generator, clip and frame
+discriminators, hinge loss with R1, an EMA of the generator) and a diffusion
+model (factorized 3D U-Net, v-prediction, DDIM sampling with classifier-free
+guidance), trained by the same trainer. `python -m vidjax.generate` samples a
+trained workdir and writes the clips as a grid video and a GIF; each grid row
+cycles through the classes, and `--label` asks every clip for one class. A few
+hundred steps give blurry moving blobs; the README's generation table (Fréchet
+distances against a shuffled-frames baseline) comes from
+`scripts/generation_table.py`.
+"""),
+    code("""
+from vidjax import generate
+
+gan_run, gan_results = train("configs/generation/gan_synthetic.py",
+                             os.path.join(WORKDIR, "gan"))
+diffusion_run, diffusion_results = train("configs/generation/diffusion_synthetic.py",
+                                         os.path.join(WORKDIR, "diffusion"))
+print("GAN:", gan_results["eval"])
+print("diffusion:", diffusion_results["eval"])
+"""),
+    code("""
+import base64
+from IPython.display import HTML, display
+
+
+def animate(run, name, **options):
+    # The command-line tool, called in-process; its GIF plays inline.
+    out = os.path.join(WORKDIR, f"{name}.mp4")
+    argv = ["--checkpoint", run.workdir, "--num", "8", "--output", out]
+    assert generate.main(argv + [f"--{k}={v}" for k, v in options.items()]) == 0
+    gif = base64.b64encode(pathlib.Path(out).with_suffix(".gif").read_bytes()).decode()
+    display(HTML(f'<p><b>{name}</b> {options}</p><img src="data:image/gif;base64,{gif}">'))
+
+
+ddim_steps = 2 if TINY else 25
+animate(gan_run, "gan")
+animate(diffusion_run, "diffusion", steps=ddim_steps)
+animate(diffusion_run, "diffusion_MoveUp", label="MoveUp", steps=ddim_steps, guidance=3.0)
+"""),
+]
 
 
 def build() -> nbformat.NotebookNode:
   nb = nbformat.v4.new_notebook()
   nb.cells = SETUP_CELLS + ENHANCEMENT_CELLS + GENERATION_CELLS
+  for i, cell in enumerate(nb.cells):
+    cell["id"] = f"cell-{i:02d}"
   nb.metadata["kernelspec"] = {"display_name": "Python 3",
                                "language": "python", "name": "python3"}
   nb.metadata["colab"] = {"provenance": []}

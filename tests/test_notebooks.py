@@ -10,6 +10,12 @@ from tests.conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
+# What each notebook must show as animations, by a marker in its HTML output:
+# matplotlib's JavaScript player for the quickstart's clips, inline GIFs of
+# generated samples (GAN, diffusion, diffusion with a label).
+ANIMATIONS = {"quickstart.ipynb": ("Animation", 1),
+              "enhance_and_generate.ipynb": ("data:image/gif;base64,", 3)}
+
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_runs(path, tmp_path, cache_dir, monkeypatch):
@@ -25,3 +31,7 @@ def test_notebook_runs(path, tmp_path, cache_dir, monkeypatch):
   outputs = [o for cell in nb.cells for o in cell.get("outputs", [])]
   assert not [o for o in outputs if o.output_type == "error"]
   assert (tmp_path / "workdir" / "results.json").exists()
+  marker, count = ANIMATIONS[path.name]
+  html = [o["data"]["text/html"] for o in outputs
+          if "text/html" in o.get("data", {})]
+  assert sum(marker in h for h in html) == count, [h[:200] for h in html]
