@@ -43,8 +43,11 @@ def test_generator_and_discriminators_shapes():
 
 
 def test_unet_text_condition_and_null_condition():
+  """Two levels (downsampling, upsampling, attention at the second), unlike
+  the one-level `tiny` variant the other tests use."""
   model = video_unet.Model(vocab_size=12, text_max_len=4,
-                           **video_unet.VARIANTS["tiny"])
+                           **{**video_unet.VARIANTS["tiny"],
+                              "widths": (16, 32), "attention_levels": (1,)})
   x = jax.random.normal(jax.random.key(0), (2, 4, 8, 8, 3))
   t = jnp.array([0.1, 0.9])
   tokens = jnp.array([[2, 3, 0, 0], [4, 5, 6, 0]])

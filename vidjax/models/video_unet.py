@@ -35,7 +35,11 @@ from vidjax.models import layers
 from vidjax.models.r2plus1d import SpatialConv, TemporalConv
 
 VARIANTS = {
-    "tiny": dict(widths=(16, 32), blocks_per_level=1, attention_levels=(1,),
+    # Tests: one level (no resampling) and attention only in the middle
+    # compile in a third of the time of two levels with attention at the
+    # second (measured: init + train step 8.5 s against 23 s on CPU). The
+    # two-level path is tested at tiny widths in test_generation_models.
+    "tiny": dict(widths=(16,), blocks_per_level=1, attention_levels=(),
                  num_heads=2, emb_dim=32, text_depth=1),
     "small": dict(widths=(48, 96, 128), blocks_per_level=1,
                   attention_levels=(2,), num_heads=4, emb_dim=128,
