@@ -225,3 +225,40 @@ def test_init_from_a_vidjax_workdir_and_mismatch_errors(tmp_path):
     pretrained.load_variables(target, str(tmp_path / "run"),
                               models.get_module("r3d"), wider, fields,
                               (4, 16, 16))
+
+
+def test_image_checkpoint_inflates_into_the_video_encoder(tmp_path):
+  """An image-pretrained ViT (1 x 4 x 4 patches, one frame: the
+  image_synthetic config's model) starts the video model (2 x 4 x 4
+  tubelets): the patch kernel is repeated over time and halved (a tubelet
+  of two identical frames embeds as the frame did); the transformer loads
+  unchanged and the classifier keeps its initialisation."""
+  image_fields = dict(name="videomae", variant="tiny", patch_size=(1, 4, 4))
+  image = models.build(ml_collections.ConfigDict(image_fields), num_classes=0)
+  saved = jax.jit(image.init)(jax.random.key(0), jnp.zeros((1, 1, 16, 16, 3)))
+  ckpt = checkpoint.Checkpointer(
+      tmp_path / "image" / "checkpoints", async_save=False,
+      config={"model": image_fields,
+              "data": {"num_frames": 1, "image_size": 16}})
+  ckpt.save(3, {"params": saved["params"], "model_state": {}}, None)
+  ckpt.close()
+
+  fields = dict(name="videomae", variant="tiny")
+  video = models.build(ml_collections.ConfigDict(fields), num_classes=8)
+  target = jax.device_get(dict(jax.jit(video.init)(
+      jax.random.key(1), jnp.zeros((1, 4, 16, 16, 3)))))
+  merged, notes = pretrained.load_variables(
+      target, str(tmp_path / "image"), models.get_module("videomae"), video,
+      fields, (4, 16, 16))
+  got, source = _paths(merged["params"]), _paths(jax.device_get(
+      saved["params"]))
+  kernel = "backbone/embed/proj/kernel"
+  assert source[kernel].shape == (1, 4, 4, 3, 64)
+  assert got[kernel].shape == (2, 4, 4, 3, 64)
+  np.testing.assert_allclose(got[kernel], np.repeat(source[kernel], 2, 0) / 2)
+  assert any(f"inflated params/{kernel}" in n for n in notes)
+  for key, value in got.items():
+    if key.startswith("head/"):
+      np.testing.assert_array_equal(value, _paths(target["params"])[key])
+    elif key != kernel:
+      np.testing.assert_array_equal(value, source[key], err_msg=key)
