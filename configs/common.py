@@ -162,6 +162,7 @@ def base_config() -> ml_collections.ConfigDict:
       log_every=10,
       num_devices=-1,  # -1: every device
       ema_decay=0.0,  # > 0 keeps an EMA of the weights and evaluates it
+      ema_warmup=True,  # decay min(ema_decay, (1+step)/(10+step))
       # Layout of the train state over the mesh (see vidjax/train/sharding.py):
       # "data" replicates it, "fsdp" splits each parameter and its optimizer
       # slots over the data axis.

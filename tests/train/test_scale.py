@@ -46,10 +46,10 @@ def _assert_same(a, b, rtol=1e-4, atol=1e-6):
 
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory, cache_dir):
-  """Data parallel, with an EMA that never moves (decay 1.0) and a profile
-  of step 2; neither changes the trained weights."""
+  """Data parallel, with an EMA that never moves (decay 1.0, no warm-up)
+  and a profile of step 2; neither changes the trained weights."""
   workdir = tmp_path_factory.mktemp("baseline")
-  config = _config(cache_dir, ema_decay=1.0)
+  config = _config(cache_dir, ema_decay=1.0, ema_warmup=False)
   config.update(profile_steps=1, profile_start_step=2)
   run = trainer.Trainer(config, str(workdir))
   initial = run.init_state()
@@ -61,9 +61,11 @@ def baseline(tmp_path_factory, cache_dir):
 def test_fsdp_and_tensor_parallel_match_data_parallel(tmp_path, cache_dir,
                                                       baseline):
   data = baseline[2]
-  fsdp = _run(_config(cache_dir, ema_decay=1.0, sharding="fsdp",
+  fsdp = _run(_config(cache_dir, ema_decay=1.0, ema_warmup=False,
+                      sharding="fsdp",
                       fsdp_min_size=256), tmp_path / "fsdp")
-  tensor = _run(_config(cache_dir, ema_decay=1.0, model_parallel=2),
+  tensor = _run(_config(cache_dir, ema_decay=1.0, ema_warmup=False,
+                        model_parallel=2),
                 tmp_path / "tensor")
   assert len(data[2]) == 3
   _assert_same(fsdp, data)
@@ -83,7 +85,7 @@ def test_fsdp_and_tensor_parallel_match_data_parallel(tmp_path, cache_dir,
 
 def test_gradient_accumulation_matches_the_full_batch(tmp_path, cache_dir,
                                                       baseline):
-  micro = _run(_config(cache_dir, ema_decay=1.0, grad_accum_steps=2),
+  micro = _run(_config(cache_dir, ema_decay=1.0, ema_warmup=False, grad_accum_steps=2),
                tmp_path / "k2")
   _assert_same(micro, baseline[2])
 
@@ -96,8 +98,9 @@ def test_gradient_accumulation_needs_divisible_micro_batches(tmp_path,
 
 
 def test_evaluation_uses_the_ema_weights(baseline):
-  """decay 1.0: the average never moves, so the evaluation after training
-  is that of the initial weights, although the weights themselves moved."""
+  """decay 1.0 without warm-up: the average never moves, so the evaluation
+  after training is that of the initial weights, although the weights
+  themselves moved."""
   before, _, (run, results, _, _) = baseline
   assert results["eval"]["loss"] == pytest.approx(before["loss"], rel=1e-5)
   moved = jax.tree.leaves(jax.tree.map(

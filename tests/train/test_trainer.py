@@ -4,10 +4,12 @@ import json
 import os
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from tests.conftest import CONFIG_FILES, REPO, copy_ucf_dataset, tiny_config
+from vidjax.train import state as state_lib
 from vidjax.train import trainer
 
 
@@ -159,3 +161,20 @@ def test_failed_async_save_is_raised_not_swallowed(tmp_path, cache_dir,
   assert not (tmp_path / "results.json").exists()
   finished = checkpoint.Checkpointer(tmp_path / "checkpoints").all_steps()
   assert 2 not in finished and 1 in finished
+
+
+def test_ema_warms_up_then_decays_at_the_configured_rate():
+  ema, params = {"w": jnp.zeros(())}, {"w": jnp.ones(())}
+  fixed, warm = ema, ema
+  for step in range(1, 601):
+    fixed = state_lib.ema_update(fixed, params, 0.999, step, warmup=False)
+    warm = state_lib.ema_update(warm, params, 0.999, step)
+  # The initial weights' share: 0.999^600 without the warm-up, ~0 with it.
+  assert float(fixed["w"]) == pytest.approx(1 - 0.999 ** 600, rel=1e-4)
+  assert float(warm["w"]) > 1 - 1e-6
+  # Long runs: the configured decay (the warm-up rate passes it at 9 k).
+  late = state_lib.ema_update(ema, params, 0.999, 100_000)
+  assert float(late["w"]) == pytest.approx(0.001, rel=1e-3)
+  # Decay 1.0 without the warm-up: a frozen copy.
+  frozen = state_lib.ema_update(ema, params, 1.0, 5, warmup=False)
+  assert float(frozen["w"]) == 0.0

@@ -14,7 +14,7 @@ import optax
 from vidjax import models
 from vidjax.data.pipeline import DatasetInfo
 from vidjax.train import optimizers
-from vidjax.train.state import TrainState
+from vidjax.train.state import TrainState, ema_update
 
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
@@ -156,9 +156,9 @@ class Task:
     grads, metrics, model_state = self.accumulated_grads(state, batch, rng)
     new_state, updates = state.apply_gradients(grads, model_state=model_state)
     if new_state.ema_params is not None:
-      decay = self.config.train.ema_decay
-      new_state = new_state.replace(ema_params=optax.incremental_update(
-          new_state.params, state.ema_params, 1.0 - decay))
+      new_state = new_state.replace(ema_params=ema_update(
+          state.ema_params, new_state.params, self.config.train.ema_decay,
+          new_state.step, self.config.train.get("ema_warmup", True)))
     return new_state, dict(
         metrics, grad_norm=optax.global_norm(grads),
         param_norm=optax.global_norm(new_state.params),

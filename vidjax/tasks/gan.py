@@ -31,7 +31,7 @@ import optax
 from vidjax.models import video_gan
 from vidjax.tasks import _generative
 from vidjax.train import optimizers
-from vidjax.train.state import TrainState
+from vidjax.train.state import TrainState, ema_update
 
 LOSSES = ("hinge", "nonsaturating")
 
@@ -179,8 +179,9 @@ class Task(_generative.GenerativeTask):
 
     ema = state.ema_params
     if ema is not None:
-      ema = optax.incremental_update(generator, ema,
-                                     1.0 - self.config.train.ema_decay)
+      ema = ema_update(ema, generator, self.config.train.ema_decay,
+                       state.step + 1,
+                       self.config.train.get("ema_warmup", True))
     new_state = state.replace(
         step=state.step + 1,
         params={"generator": generator, "discriminator": discriminator},
