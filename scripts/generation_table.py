@@ -84,8 +84,10 @@ def table(features, split, runs, args) -> str:
       "### Generation (synthetic motion clips, 16 px, 8 frames)",
       "",
       "Written by `python scripts/generation_table.py` "
-      f"(feature network {args.feature_steps} steps, GAN {args.gan_steps}, "
-      f"diffusion {args.diffusion_steps}, on a shared 2-core CPU). FVD uses "
+      f"(feature network {args.feature_steps} steps; GAN {args.gan_steps} "
+      f"and diffusion {args.diffusion_steps} steps of the `{args.variant}` "
+      f"variants at batch {args.batch_size}, {args.sample_steps} DDIM steps; "
+      "on a shared 2-core CPU). FVD uses "
       "the project's own R(2+1)D classifier of these clips "
       "(`configs/generation/fvd_features_synthetic.py`, "
       f"top-1 {features['eval']['top1']:.3f} on real clips), not I3D, "
