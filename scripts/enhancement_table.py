@@ -34,6 +34,7 @@ import importlib.util
 import json
 import os
 import pathlib
+import re
 import sys
 import time
 
@@ -66,9 +67,16 @@ def _load(rel: str, arg: str):
 
 
 # name, config file, variant, frames per clip
+# The zero-init rows start the noise branch's last convolution at zero, so
+# the untrained denoiser is the identity (see the models' docstrings).
 DENOISERS = [("DnCNN", "configs/denoising/dncnn_synthetic.py", "tiny", 2),
+             ("DnCNN (zero-init)", "configs/denoising/dncnn_synthetic.py",
+              "tiny,zero_init", 2),
              ("FastDVDnet", "configs/denoising/fastdvdnet_synthetic.py",
-              "tiny", 5)]
+              "tiny", 5),
+             ("FastDVDnet (zero-init)",
+              "configs/denoising/fastdvdnet_synthetic.py", "tiny,zero_init",
+              5)]
 # name, config file, frames per clip, extra variant. ESPCN is residual over
 # bicubic here: the paper's plain ESPCN must first learn the interpolation
 # itself and stays far below bicubic in a short CPU run (x2, 150 steps:
@@ -77,7 +85,11 @@ SUPER_RESOLUTION = [
     ("ESPCN (residual)", "configs/super_resolution/espcn_synthetic.py", 2,
      "residual"),
     ("EDSR", "configs/super_resolution/edsr_synthetic.py", 2, ""),
-    ("BasicVSR", "configs/super_resolution/basicvsr_synthetic.py", 4, "")]
+    ("EDSR (residual)", "configs/super_resolution/edsr_synthetic.py", 2,
+     "residual"),
+    ("BasicVSR", "configs/super_resolution/basicvsr_synthetic.py", 4, ""),
+    ("BasicVSR (bicubic skip)",
+     "configs/super_resolution/basicvsr_synthetic.py", 4, "bicubic")]
 STYLE = [("with temporal loss", ""), ("without temporal loss", "no_temporal")]
 
 
@@ -166,6 +178,11 @@ def warping_error(inputs: np.ndarray, outputs: np.ndarray) -> float:
   return float(np.mean(errors))
 
 
+def _slug(name: str) -> str:
+  """A run's folder: the row name in letters, digits and underscores."""
+  return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+
+
 def _save(workdir: str, out: dict) -> None:
   with open(os.path.join(workdir, "table.json"), "w") as f:
     json.dump(out, f, indent=2)
@@ -198,7 +215,7 @@ def run_all(workdir: str, steps: int, only: str = "",
       continue
     config = shrink(_load(rel, variant), steps, cache, frames)
     config.task.eval_sigmas = tuple(float(s) for s in SIGMAS)
-    run, results, secs = train(config, os.path.join(workdir, name))
+    run, results, secs = train(config, os.path.join(workdir, _slug(name)))
     row = {"synthetic": results["eval"], "train_s": secs, "steps": steps}
     if have_real:
       row["real"] = evaluate_on(run, real_clips(frames))
@@ -215,7 +232,7 @@ def run_all(workdir: str, steps: int, only: str = "",
                                           if a)), steps, cache, frames)
       config.task.crop_border = scale
       run, results, secs = train(
-          config, os.path.join(workdir, f"{name.split()[0]}_x{scale}"))
+          config, os.path.join(workdir, f"{_slug(name)}_x{scale}"))
       row = {"synthetic": results["eval"], "train_s": secs, "steps": steps}
       if have_real:
         row["real"] = evaluate_on(run, real_clips(frames))
@@ -249,6 +266,19 @@ def _f(x: float, digits: int = 2) -> str:
   return f"{x:.{digits}f}"
 
 
+def _ordered(rows: dict, order: list[str]):
+  """rows in the order of the model lists above; rows of models no longer
+  listed (kept in table.json from earlier calls) follow the first row of
+  their family (same first word and scale)."""
+  def key(name):
+    if name in order:
+      return (order.index(name), 0)
+    family = [n for n in order if n.split()[0] == name.split()[0]
+              and n.split()[-1] == name.split()[-1]]
+    return (order.index(family[0]) if family else len(order), -1)
+  return sorted(rows.items(), key=lambda item: key(item[0]))
+
+
 def markdown(out: dict) -> str:
   real = out["real_footage"]
   lines = [
@@ -265,7 +295,7 @@ def markdown(out: dict) -> str:
               "PSNR in brackets), Gaussian noise of sigma (0-255).", "",
               "| model | data | " + " | ".join(f"sigma {s}" for s in SIGMAS)
               + " |", "|---|---|" + "---|" * len(SIGMAS)]
-    for name, row in out["denoising"].items():
+    for name, row in _ordered(out["denoising"], [d[0] for d in DENOISERS]):
       for data in sets:
         r = row[data]
         cells = [f"{r[f'psnr_gain_s{s}']:+.2f} ({_f(r[f'psnr_noisy_s{s}'])})"
@@ -279,7 +309,8 @@ def markdown(out: dict) -> str:
               "antialiased, 8-bit), borders of `scale` pixels ignored.", "",
               "| model | data | PSNR | bicubic | gain | Y gain |",
               "|---|---|---|---|---|---|"]
-    for name, row in out["super_resolution"].items():
+    for name, row in _ordered(out["super_resolution"], [
+        f"{m[0]} x{k}" for k in (2, 4) for m in SUPER_RESOLUTION]):
       for data in sets:
         r = row[data]
         lines.append(f"| {name} ({row['steps']} steps) | {data} | "

@@ -2,7 +2,8 @@
 
   python launch.py --config configs/denoising/dncnn_synthetic.py \
       --workdir /tmp/dncnn
-Variants: tiny (tests), paper (17 layers, 64 features).
+Variants: tiny (tests), paper (17 layers, 64 features), zero_init (the
+last convolution starts at zero: the untrained model is the identity).
 
 config.task (see vidjax/tasks/denoising.py):
   sigma_range: training sigmas (0-255 scale), one drawn per clip.
@@ -23,7 +24,8 @@ def get_config(arg: str | None = None):
   c.task = ml_collections.ConfigDict(dict(
       name="denoising", sigma_range=(5.0, 55.0), eval_sigmas=DAVIS_SIGMAS,
       loss="l2"))
-  c.model.update(name="dncnn", variant="small")
+  c.model.update(name="dncnn", variant="small",
+                 zero_init_last="zero_init" in args)
   c.data.update(num_frames=4, stride=1, image_size=48,
                 mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0))
   c.data.augment.update(crop_scale=(0.25, 1.0), color_jitter=0.0,

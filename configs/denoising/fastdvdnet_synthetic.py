@@ -3,7 +3,9 @@ level is an input).
 
   python launch.py --config configs/denoising/fastdvdnet_synthetic.py \
       --workdir /tmp/fastdvdnet
-Variants: tiny (tests), paper (widths 32/64/128 as in the paper).
+Variants: tiny (tests), paper (widths 32/64/128 as in the paper),
+zero_init (each block's output convolution starts at zero: the untrained
+model is the identity).
 
 Clips of 5 frames: the window FastDVDnet denoises the centre of (the other
 frames are denoised with mirrored context). config.task as in
@@ -16,7 +18,7 @@ from configs.denoising import dncnn_synthetic
 
 def get_config(arg: str | None = None):
   args = common.parse_arg(arg)
-  c = dncnn_synthetic.get_config()
+  c = dncnn_synthetic.get_config("zero_init" if "zero_init" in args else None)
   c.model.update(name="fastdvdnet", variant="small")
   c.data.update(num_frames=5, stride=1, image_size=48)
   c.train.update(batch_size=16)

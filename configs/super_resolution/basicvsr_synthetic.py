@@ -3,7 +3,9 @@ motion clips: bidirectional recurrence with learned flow warping.
 
   python launch.py --config configs/super_resolution/basicvsr_synthetic.py \
       --workdir /tmp/basicvsr_x4
-Variants: x2 / x4, paper (30 blocks of 64 features, 6 flow levels), tiny.
+Variants: x2 / x4, paper (30 blocks of 64 features, 6 flow levels), tiny,
+bicubic (the skip is bicubic instead of the paper's bilinear upsampling and
+the last convolution starts at zero: the untrained model is bicubic).
 Clips of 8 frames so propagation has something to carry; Charbonnier loss
 as in the paper. config.task as in espcn_synthetic.py.
 """
@@ -16,6 +18,8 @@ def get_config(arg: str | None = None):
   c = espcn_synthetic.sr_config("basicvsr", "small", arg)
   args = common.parse_arg(arg)
   c.task.loss = "charbonnier"
+  c.model.skip = "bicubic" if "bicubic" in args else "bilinear"
+  c.model.zero_init_last = "bicubic" in args
   if "tiny" in args:
     c.model.variant = "tiny"
   else:

@@ -93,9 +93,30 @@ def test_style_net_keeps_shape_and_range():
   assert float(out.min()) >= 0 and float(out.max()) <= 1
 
 
-def test_residual_espcn_starts_at_bicubic():
+@pytest.mark.parametrize("name,kw", [
+    ("espcn", dict(residual=True)), ("edsr", dict(residual=True)),
+    ("basicvsr", dict(skip="bicubic", zero_init_last=True))])
+def test_residual_super_resolution_starts_at_bicubic(name, kw):
   from vidjax.ops import resize  # pylint: disable=g-import-not-at-top
-  model = _build("espcn", scale=2, residual=True)
-  lr = jax.random.uniform(jax.random.key(0), (1, 8, 8, 3))
-  out = model.apply(model.init(jax.random.key(1), lr), lr)
-  np.testing.assert_allclose(out, resize.upsample(lr, 2), atol=1e-6)
+  model = _build(name, scale=2, **kw)
+  lr = jax.random.uniform(jax.random.key(0), (1, 2, 8, 8, 3))
+  variables = model.init(jax.random.key(1), lr)
+  np.testing.assert_allclose(model.apply(variables, lr),
+                             resize.upsample(lr, 2), atol=1e-5)
+  # Not a constant: the learned branch moves the output once it has weights.
+  perturbed = jax.tree.map(lambda p: p + 0.1, variables)
+  assert float(jnp.abs(model.apply(perturbed, lr)
+                       - resize.upsample(lr, 2)).max()) > 1e-3
+
+
+@pytest.mark.parametrize("name", ["dncnn", "fastdvdnet"])
+def test_zero_initialised_denoisers_start_at_the_identity(name):
+  model = _build(name, zero_init_last=True)
+  noisy = jax.random.uniform(jax.random.key(0), (1, 3, 8, 8, 3))
+  variables = model.init(jax.random.key(1), noisy, 0.1)
+  np.testing.assert_allclose(model.apply(variables, noisy, 0.1), noisy,
+                             atol=1e-6)
+  default = _build(name)
+  assert float(jnp.abs(default.apply(default.init(jax.random.key(1), noisy,
+                                                  0.1), noisy, 0.1)
+                       - noisy).max()) > 1e-3

@@ -9,6 +9,11 @@ propagated features onto the current frame with the flow and refining them
 with residual blocks. At every frame the two branches are fused, upsampled
 by pixel shuffle and added to the bilinear upsampling of the frame.
 
+`skip="bicubic"` adds the bicubic upsampling (the task's degradation's
+inverse baseline) instead, and `zero_init_last=True` starts the last
+convolution at zero, so the untrained model is exactly that upsampling.
+Neither is in the paper (bilinear skip, default initialization).
+
 Alignment is learned: the flow network starts at zero flow (its last layers
 are zero-initialized) and is trained end to end through the warping by the
 super-resolution loss only. (The paper initializes SPyNet from weights
@@ -99,6 +104,10 @@ class FlowNet(nn.Module):
     return flow[:, :h, :w]
 
 
+def _last_init(zero: bool):
+  return nn.initializers.zeros if zero else nn.linear.default_kernel_init
+
+
 class ResidualTrunk(nn.Module):
   """Input conv + LeakyReLU, then residual blocks (conv-ReLU-conv)."""
 
@@ -125,6 +134,8 @@ class Model(nn.Module):
   flow_levels: int = 3
   flow_features: Sequence[int] = (16, 32, 16, 8)
   flow_kernel: int = 5
+  skip: str = "bilinear"
+  zero_init_last: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -155,7 +166,9 @@ class Model(nn.Module):
                    name=f"upconv{i}") for i in range(int(math.log2(
                        self.scale)))]
     conv_hr = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="conv_hr")
-    conv_last = nn.Conv(c, (3, 3), dtype=self.dtype, name="conv_last")
+    conv_last = nn.Conv(c, (3, 3), dtype=self.dtype,
+                        kernel_init=_last_init(self.zero_init_last),
+                        name="conv_last")
 
     feat = jnp.zeros((b, h, w, self.features), self.dtype)
     back_feats = [None] * t
@@ -176,5 +189,5 @@ class Model(nn.Module):
       for up in ups:
         y = nn.leaky_relu(resize.pixel_shuffle(up(y), 2), 0.1)
       y = conv_last(nn.leaky_relu(conv_hr(y), 0.1))
-      outputs.append(y + resize.upsample(x[:, i], self.scale, "bilinear"))
+      outputs.append(y + resize.upsample(x[:, i], self.scale, self.skip))
     return jnp.stack(outputs, axis=1).astype(lr.dtype)

@@ -5,6 +5,11 @@ Image Denoising", TIP 2017. Conv+ReLU, (depth - 2) x (Conv+BN+ReLU), Conv;
 the network predicts the noise, which is subtracted from the input (residual
 learning). Frames are processed independently.
 
+`zero_init_last=True` starts the last convolution at zero, so the untrained
+network is the identity (it predicts no noise) and a short run starts from
+the noisy input rather than below it; the paper uses the default
+initialization (the default here too).
+
 Input noisy video [B, T, H, W, C] (or images [B, H, W, C]); output the
 denoised estimate of the same shape. DnCNN-B is blind: the optional
 `noise_level` argument (which non-blind denoisers such as FastDVDnet read)
@@ -33,6 +38,7 @@ VARIANTS = {
 class Model(nn.Module):
   depth: int = 17
   features: int = 64
+  zero_init_last: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -52,5 +58,8 @@ class Model(nn.Module):
       y = nn.BatchNorm(use_running_average=not train, momentum=0.9,
                        epsilon=1e-4, dtype=self.dtype, name=f"bn{i + 1}")(y)
       y = nn.relu(y)
-    noise = nn.Conv(shape[-1], (3, 3), dtype=self.dtype, name="conv_out")(y)
+    noise = nn.Conv(shape[-1], (3, 3), dtype=self.dtype,
+                    kernel_init=(nn.initializers.zeros if self.zero_init_last
+                                 else nn.linear.default_kernel_init),
+                    name="conv_out")(y)
     return (x - noise).astype(noisy.dtype).reshape(shape)

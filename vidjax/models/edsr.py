@@ -8,6 +8,11 @@ x2 and twice for x4; conv to 9F + shuffle x3 for x3), a tail conv, and the
 mean added back. The paper's baseline is 16 blocks of 64 features with
 res_scale 1; the large model 32 blocks of 256 with res_scale 0.1.
 
+`residual=True` adds the bicubic upsampling of the input instead of the
+mean (the network learns the detail bicubic misses) and starts the tail
+convolution at zero, so the untrained model is exactly bicubic, as in
+ESPCN's residual variant. The paper's network has no such skip.
+
 Input low-resolution video [B, T, h, w, 3] (or images [B, h, w, 3]) in
 [0, 1]; output [B, T, h*scale, w*scale, 3].
 """
@@ -77,6 +82,7 @@ class Model(nn.Module):
   num_blocks: int = 16
   res_scale: float = 1.0
   rgb_mean: Sequence[float] = DIV2K_MEAN
+  residual: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -96,6 +102,10 @@ class Model(nn.Module):
     y = nn.Conv(self.features, (3, 3), dtype=self.dtype, name="body_out")(y)
     y = Upsampler(self.features, self.scale, self.dtype,
                   name="upsampler")(y + head)
-    y = nn.Conv(shape[-1], (3, 3), dtype=self.dtype, name="tail")(y) + mean
+    y = nn.Conv(shape[-1], (3, 3), dtype=self.dtype,
+                kernel_init=(nn.initializers.zeros if self.residual else
+                             nn.linear.default_kernel_init),
+                name="tail")(y)
+    y = y + (resize.upsample(x + mean, self.scale) if self.residual else mean)
     h, w = y.shape[1:3]
     return y.astype(lr.dtype).reshape(shape[:-3] + (h, w, shape[-1]))

@@ -16,6 +16,11 @@ reflection). Stage-1 outputs are shared by the windows that need them, so a
 clip costs T + 2 stage-1 and T stage-2 blocks instead of 4T. H and W must be
 multiples of 4 (two downsamplings).
 
+`zero_init_last=True` starts each block's output convolution at zero, so
+the untrained model is the identity on the centre frame and a short run
+starts from the noisy input rather than below it (not in the paper; the
+default keeps the default initialization).
+
 Inputs: noisy video [B, T, H, W, 3] and noise_level, sigma on the 0-1
 scale, a scalar or [B]. Output: the denoised video, same shape.
 """
@@ -65,6 +70,7 @@ class DenBlock(nn.Module):
 
   widths: tuple[int, int, int] = (32, 64, 128)
   input_features: int = 30  # per frame, in the grouped input convolution
+  zero_init_last: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -94,7 +100,10 @@ class DenBlock(nn.Module):
                                       dtype=self.dtype, name="up1_conv")(x1), 2)
     x = block(w0, name="out_cv")(x0 + x1, train)
     noise = nn.Conv(frames.shape[-1], (3, 3), use_bias=False,
-                    dtype=self.dtype, name="out_conv")(x)
+                    dtype=self.dtype,
+                    kernel_init=(nn.initializers.zeros if self.zero_init_last
+                                 else nn.linear.default_kernel_init),
+                    name="out_conv")(x)
     return frames[:, 1] - noise
 
 
@@ -110,6 +119,7 @@ def _reflect(index: int, length: int) -> int:
 class Model(nn.Module):
   widths: tuple[int, int, int] = (32, 64, 128)
   input_features: int = 30
+  zero_init_last: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -123,10 +133,10 @@ class Model(nn.Module):
     x = noisy.astype(self.dtype)
     sigma = jnp.broadcast_to(jnp.asarray(noise_level, self.dtype), (b,))
     noise_map = jnp.broadcast_to(sigma[:, None, None, None], (b, h, w, 1))
-    stage1 = DenBlock(tuple(self.widths), self.input_features, self.dtype,
-                      name="temp1")
-    stage2 = DenBlock(tuple(self.widths), self.input_features, self.dtype,
-                      name="temp2")
+    stage1 = DenBlock(tuple(self.widths), self.input_features,
+                      self.zero_init_last, self.dtype, name="temp1")
+    stage2 = DenBlock(tuple(self.widths), self.input_features,
+                      self.zero_init_last, self.dtype, name="temp2")
     # Stage 1 centred on positions -1 .. T (T + 2 triples).
     triples = [[_reflect(p + k, t) for k in (-1, 0, 1)]
                for p in range(-1, t + 1)]
