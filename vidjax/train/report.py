@@ -61,7 +61,13 @@ def plot_curves(workdir: str, title: str = "") -> str:
     ax.axis("off")
   if title:
     fig.suptitle(title, fontsize=10)
-  fig.tight_layout()
+  # Fixed margins in inches rather than tight_layout, which measured every
+  # tick label and took 0.5 s of the 0.7 s this plot costs at every run's end.
+  height = 3.0 * rows
+  fig.subplots_adjust(left=0.8 / (4.2 * cols), right=0.98,
+                      bottom=0.45 / height,
+                      top=1 - (0.55 if title else 0.3) / height,
+                      wspace=0.35, hspace=0.35)
   path = os.path.join(workdir, CURVES_FILE)
   fig.savefig(path, dpi=110)
   plt.close(fig)
