@@ -17,6 +17,7 @@ import jax
 import numpy as np
 
 from tests.conftest import REPO, final_params, subprocess_env, tiny_config
+from vidjax.train import report
 from vidjax.train import trainer
 
 STEPS = 6
@@ -38,9 +39,7 @@ OVERRIDES = {"train.num_steps": STEPS, "train.log_every": 1,
 
 def _config(cache_dir, num_steps):
   config = tiny_config(cache=cache_dir)
-  for field, value in {**OVERRIDES, "train.num_steps": num_steps}.items():
-    section, name = field.split(".")
-    config[section][name] = value
+  config.update_from_flattened_dict({**OVERRIDES, "train.num_steps": num_steps})
   return config
 
 
@@ -123,8 +122,7 @@ def test_two_processes_preempt_resume_match_one_and_hand_over(tmp_path,
   # One process, from scratch: the steps compared, no more.
   config = _config(cache_dir, 3)
   trainer.Trainer(config, str(tmp_path / "one")).run()
-  single = {m["step"]: m["train/loss"] for m in map(
-      json.loads, open(tmp_path / "one" / "metrics.jsonl")) if "train/loss" in m}
+  single = dict(report.read_metrics(str(tmp_path / "one"))["train/loss"])
   pair = {**before[0], **after[0]}
   early = [s for s in sorted(pair) if s <= 3]
   assert len(early) == 3 and sorted(single) == early
