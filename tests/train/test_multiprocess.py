@@ -37,8 +37,8 @@ OVERRIDES = {"train.num_steps": STEPS, "train.log_every": 1,
              "data.num_frames": 8, "data.stride": 1}
 
 
-def _config(cache_dir, num_steps):
-  config = tiny_config(cache=cache_dir)
+def _config(cache_dir, num_steps, num_devices):
+  config = tiny_config(cache=cache_dir, num_devices=num_devices)
   config.update_from_flattened_dict({**OVERRIDES, "train.num_steps": num_steps})
   return config
 
@@ -119,8 +119,8 @@ def test_two_processes_preempt_resume_match_one_and_hand_over(tmp_path,
   assert results["num_processes"] == 2 and results["num_devices"] == 8
   assert results["step"] == STEPS
 
-  # One process, from scratch: the steps compared, no more.
-  config = _config(cache_dir, 3)
+  # One process on 8 devices, from scratch: the steps compared, no more.
+  config = _config(cache_dir, 3, num_devices=8)
   trainer.Trainer(config, str(tmp_path / "one")).run()
   single = dict(report.read_metrics(str(tmp_path / "one"))["train/loss"])
   pair = {**before[0], **after[0]}
@@ -129,13 +129,15 @@ def test_two_processes_preempt_resume_match_one_and_hand_over(tmp_path,
   np.testing.assert_allclose([pair[s] for s in early],
                              [single[s] for s in early], rtol=1e-4)
 
-  # The 2-process checkpoint restores into a 1-process run, which goes on.
-  config = _config(cache_dir, STEPS + 2)
+  # The 2-process checkpoint (8 devices) restores into a 1-process run on
+  # 2 devices, which goes on.
+  config = _config(cache_dir, STEPS + 2, num_devices=2)
   with caplog.at_level(logging.INFO, logger="absl"):
     results = trainer.Trainer(config, str(two)).run()
   assert f"Resumed from checkpoint at step {STEPS}" in caplog.text
   assert "restarting the data stream at batch" in caplog.text
   assert results["step"] == STEPS + 2 and results["num_processes"] == 1
+  assert results["num_devices"] == 2
   assert json.loads((two / "results.json").read_text())["step"] == STEPS + 2
   _, params = final_params(two)
   assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(params))

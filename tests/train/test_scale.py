@@ -22,7 +22,7 @@ pytestmark = pytest.mark.xdist_group("scale")
 
 
 def _config(cache_dir, **train):
-  config = tiny_config(VIVIT, cache=cache_dir)
+  config = tiny_config(VIVIT, cache=cache_dir, num_devices=8)
   config.train.update(num_steps=3, batch_size=16, **train)
   config.optimizer.update(name="sgd", learning_rate=0.1, warmup_steps=0,
                           schedule="constant")

@@ -17,11 +17,11 @@ from vidjax.train import trainer
                          ids=[str(p.relative_to(REPO)) for p in CONFIG_FILES])
 def test_every_config_trains_one_step(path, tmp_path, cache_dir):
   """Each file under configs/ builds its model, task and pipeline at a tiny
-  size, runs a training step, evaluates and writes results. Two devices:
-  still sharded, and a third cheaper than eight on the CI's two cores (the
-  8-device path is covered by the tests below)."""
+  size, runs a training step, evaluates and writes results. On two devices
+  (tiny_config's default; the 8-device path is covered by the tests
+  below)."""
   config = tiny_config(path, cache=cache_dir)
-  config.train.update(num_steps=1, num_devices=2)
+  config.train.num_steps = 1
   run = trainer.Trainer(config, str(tmp_path))
   results = run.run()
   assert run.mesh.devices.size == 2
@@ -109,7 +109,7 @@ def test_unknown_model_lists_the_known_ones(tmp_path, cache_dir):
 
 
 def test_batch_that_does_not_divide_over_devices(tmp_path, cache_dir):
-  config = tiny_config(cache=cache_dir)
+  config = tiny_config(cache=cache_dir, num_devices=8)
   config.train.batch_size = 12
   with pytest.raises(ValueError, match="batch_size=12 does not divide over 8 data-parallel"):
     trainer.Trainer(config, str(tmp_path))
