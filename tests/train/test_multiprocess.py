@@ -2,8 +2,8 @@
 through jax.distributed on localhost, preempted with SIGTERM and resumed,
 against 1 process x 4 devices (a run in this test's process, without another
 interpreter's start). Two local devices per process keep the mix of local and
-cross-process sharding at ~16% less CPU than four (this test alone: 154 s of CPU
-for this test instead of 183 s)."""
+cross-process sharding at ~16% less CPU than four (this test alone: 154 s of
+CPU instead of 183 s)."""
 
 import json
 import logging
