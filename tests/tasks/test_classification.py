@@ -52,13 +52,19 @@ def _video(classes, views=None):
   return jnp.asarray(v)
 
 
+def _init(task):
+  """The initial state, jitted (as are the steps below): eagerly, every op
+  compiles its own program."""
+  return jax.jit(task.init_state)(jax.random.key(0), {"video": _video([0])})
+
+
 def test_eval_sums_worked_out_by_hand():
   task = _task()
-  state = task.init_state(jax.random.key(0), {"video": _video([0])})
+  state = _init(task)
   preds = [0, 1, 2, 3, 3, 0]
   labels = jnp.asarray([0, 1, 2, 0, 3, 1])
   mask = jnp.asarray([1, 1, 1, 1, 1, 0], jnp.float32)  # last one is padding
-  sums, examples = task.eval_step(
+  sums, examples = jax.jit(task.eval_step)(
       state, {"video": _video(preds), "label": labels, "mask": mask},
       jax.random.key(0))
   sums = jax.tree.map(np.asarray, sums)
@@ -72,22 +78,23 @@ def test_eval_sums_worked_out_by_hand():
 
 def test_views_are_averaged_per_video():
   task = _task()
-  state = task.init_state(jax.random.key(0), {"video": _video([0])})
+  state = _init(task)
   # Video 0: views vote 2, 2, 1 -> class 2. Video 1: 3, 0, 0 -> class 0.
   video = _video([[2, 2, 1], [3, 0, 0]], views=3)
-  sums, _ = task.eval_step(state, {"video": video,
-                                   "label": jnp.asarray([2, 3]),
-                                   "mask": jnp.ones(2)}, jax.random.key(0))
+  sums, _ = jax.jit(task.eval_step)(state, {"video": video,
+                                            "label": jnp.asarray([2, 3]),
+                                            "mask": jnp.ones(2)},
+                                     jax.random.key(0))
   assert float(sums["top1"]) == 1.0
   assert np.asarray(sums["confusion"])[3, 0] == 1  # true 3, predicted 0
 
 
 def test_loss_is_smoothed_cross_entropy():
   task = _task(label_smoothing=0.2)
-  state = task.init_state(jax.random.key(0), {"video": _video([0])})
+  state = _init(task)
   batch = {"video": _video([0, 1, 2]), "label": jnp.asarray([0, 2, 2])}
-  loss, (metrics, _) = task.loss(state.params, state.model_state, batch,
-                                 jax.random.key(0))
+  loss, (metrics, _) = jax.jit(task.loss)(state.params, state.model_state,
+                                          batch, jax.random.key(0))
   logits = 10.0 * jax.nn.one_hot(jnp.asarray([0, 1, 2]), K)
   targets = jax.nn.one_hot(jnp.asarray([0, 2, 2]), K) * 0.8 + 0.2 / K
   want = optax.softmax_cross_entropy(logits, targets).mean()
@@ -99,11 +106,11 @@ def test_soft_labels_from_mixup():
   """[B, K] labels (mixup/cutmix) are the cross-entropy targets; top-1
   compares with their largest class."""
   task = _task()
-  state = task.init_state(jax.random.key(0), {"video": _video([0])})
+  state = _init(task)
   soft = jnp.asarray([[0.7, 0.3, 0, 0], [0, 0.4, 0.6, 0], [0, 0, 0.5, 0.5]])
   batch = {"video": _video([0, 1, 3]), "label": soft}
-  loss, (metrics, _) = task.loss(state.params, state.model_state, batch,
-                                 jax.random.key(0))
+  loss, (metrics, _) = jax.jit(task.loss)(state.params, state.model_state,
+                                          batch, jax.random.key(0))
   logits = 10.0 * jax.nn.one_hot(jnp.asarray([0, 1, 3]), K)
   want = optax.softmax_cross_entropy(logits, soft).mean()
   np.testing.assert_allclose(loss, want, rtol=1e-6)
@@ -112,9 +119,10 @@ def test_soft_labels_from_mixup():
 
 def test_train_step_updates_and_reports_norms():
   task = _task()
-  state = task.init_state(jax.random.key(0), {"video": _video([0])})
+  state = _init(task)
   batch = {"video": _video([0, 1]), "label": jnp.asarray([1, 1])}
-  new_state, metrics = task.train_step(state, batch, jax.random.key(1))
+  new_state, metrics = jax.jit(task.train_step)(state, batch,
+                                                jax.random.key(1))
   assert int(new_state.step) == 1
   assert float(metrics["grad_norm"]) > 0
   np.testing.assert_allclose(metrics["update_norm"],

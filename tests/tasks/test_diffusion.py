@@ -131,7 +131,7 @@ def test_text_conditioned_eps_model_trains_and_samples():
   task = _task(arg)
   video = jax.random.uniform(jax.random.key(0), (2, 4, 16, 16, 3))
   batch = {"video": video, "label": jnp.array([0, 6])}
-  state = task.init_state(jax.random.key(1), batch)
+  state = jax.jit(task.init_state)(jax.random.key(1), batch)
   new, metrics = jax.jit(task.train_step)(state, batch, jax.random.key(2))
   assert np.isfinite(float(metrics["loss"])) and float(metrics["loss"]) > 0
   assert int(new.step) == 1
@@ -141,7 +141,7 @@ def test_text_conditioned_eps_model_trains_and_samples():
   assert a.shape == (2, 4, 16, 16, 3)
   np.testing.assert_array_equal(a, b)  # DDIM (eta 0) is deterministic
   if "text" in arg:
-    tokens = task.condition(jnp.array([1]))["tokens"]
+    tokens = jax.jit(task.condition)(jnp.array([1]))["tokens"]
     assert task.tokenizer.decode(np.asarray(tokens[0])) == "move right"
 
 

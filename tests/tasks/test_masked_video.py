@@ -13,12 +13,15 @@ from vidjax.tasks import masked_video
 from vidjax.train import checkpoint
 
 GRID = (4, 4, 4)  # t, h, w tubelets
+# One program per mask shape: eagerly, each op compiles its own.
+tube_mask = jax.jit(masked_video.tube_mask,
+                    static_argnames=("batch", "grid", "mask_ratio"))
 
 
 @pytest.mark.parametrize("ratio", [0.9, 0.75, 0.5])
 def test_tube_mask_ratio_and_structure(ratio):
   b = 6
-  visible, masked = masked_video.tube_mask(jax.random.key(0), b, GRID, ratio)
+  visible, masked = tube_mask(jax.random.key(0), b, GRID, ratio)
   t, hw = GRID[0], GRID[1] * GRID[2]
   keep = int(round(hw * (1 - ratio)))
   assert visible.shape == (b, t * keep)
@@ -41,26 +44,31 @@ def test_loss_ignores_predictions_of_visible_tokens():
   b, n, p = 3, 64, 12
   pred = jax.random.normal(jax.random.key(1), (b, n, p))
   target = jax.random.normal(jax.random.key(2), (b, n, p))
-  visible, masked = masked_video.tube_mask(jax.random.key(3), b, GRID, 0.75)
-  mask = masked_video.token_mask(masked, n)
-  loss = masked_video.masked_patch_loss(pred, target, mask)
-  rows = jnp.arange(b)[:, None]
-  changed_visible = pred.at[rows, visible].add(100.0)
-  np.testing.assert_allclose(
-      masked_video.masked_patch_loss(changed_visible, target, mask), loss)
-  changed_masked = pred.at[rows, masked[:, :1]].add(1.0)
-  assert (masked_video.masked_patch_loss(changed_masked, target, mask)
-          != loss).all()
+  visible, masked = tube_mask(jax.random.key(3), b, GRID, 0.75)
+
+  @jax.jit  # the three losses in one program
+  def losses(pred, target, visible, masked):
+    mask = masked_video.token_mask(masked, n)
+    rows = jnp.arange(b)[:, None]
+    changed_visible = pred.at[rows, visible].add(100.0)
+    changed_masked = pred.at[rows, masked[:, :1]].add(1.0)
+    return [masked_video.masked_patch_loss(x, target, mask)
+            for x in (pred, changed_visible, changed_masked)]
+
+  loss, of_changed_visible, of_changed_masked = losses(pred, target, visible,
+                                                       masked)
+  np.testing.assert_allclose(of_changed_visible, loss)
+  assert (of_changed_masked != loss).all()
   # And it is the plain MSE over exactly the masked tokens.
-  want = [np.mean((np.asarray(pred[i])[np.asarray(masked[i])] -
-                   np.asarray(target[i])[np.asarray(masked[i])]) ** 2)
+  pred, target, masked = map(np.asarray, (pred, target, masked))
+  want = [np.mean((pred[i][masked[i]] - target[i][masked[i]]) ** 2)
           for i in range(b)]
   np.testing.assert_allclose(loss, want, rtol=1e-5)
 
 
 def test_normalized_patch_targets():
   patches = jax.random.uniform(jax.random.key(0), (2, 5, 4 * 3)) * 7 + 3
-  norm = np.asarray(masked_video.normalize_patches(patches)).reshape(
+  norm = np.asarray(jax.jit(masked_video.normalize_patches)(patches)).reshape(
       2, 5, 4, 3)
   np.testing.assert_allclose(norm.mean(axis=2), 0, atol=1e-5)
   np.testing.assert_allclose(norm.std(axis=2, ddof=1), 1, atol=1e-3)
@@ -96,29 +104,36 @@ def test_encoder_sees_only_visible_tubelets():
   """Overwriting the masked tubelets' pixels changes no prediction."""
   task = _task()
   video = jax.random.uniform(jax.random.key(0), (2, 4, 16, 16, 3))
-  state = task.init_state(jax.random.key(1), {"video": video})
+  state = jax.jit(task.init_state)(jax.random.key(1), {"video": video})
   grid = task.grid(video.shape)
-  visible, masked = masked_video.tube_mask(jax.random.key(2), 2, grid, 0.75)
-  apply = lambda v: task.model.apply(  # noqa: E731
-      {"params": state.params}, v, visible=visible, masked=masked)
-  pred = apply(video)
-  assert pred.shape == (2, 2 * 4 * 4, 2 * 4 * 4 * 3)
+  visible, masked = tube_mask(jax.random.key(2), 2, grid, 0.75)
   # Noise in every tubelet at masked spatial positions (same in all slices).
   hidden = np.zeros((2, 4, 4), bool)
   for i in range(2):
-    s = np.asarray(masked[i]) % 16
+    s = np.asarray(masked)[i] % 16
     hidden[i].flat[s] = True
   pixel_mask = np.repeat(np.repeat(hidden, 4, 1), 4, 2)[:, None, :, :, None]
-  noisy = jnp.where(pixel_mask, 5.0, video)
-  np.testing.assert_allclose(apply(noisy), pred, atol=1e-5)
+  video = np.asarray(video)
+  noisy = np.where(pixel_mask, np.float32(5.0), video)
+  visible_changed = np.where(pixel_mask, video, np.float32(5.0))
+
+  @jax.jit  # the three clips' predictions in one program
+  def predict(params, clips):
+    return [task.model.apply({"params": params}, v, visible=visible,
+                             masked=masked) for v in clips]
+
+  pred, of_noisy, of_visible_changed = predict(
+      state.params, (video, noisy, visible_changed))
+  assert pred.shape == (2, 2 * 4 * 4, 2 * 4 * 4 * 3)
+  np.testing.assert_allclose(of_noisy, pred, atol=1e-5)
   # Overwriting a visible tubelet does change them.
-  assert not np.allclose(apply(jnp.where(pixel_mask, video, 5.0)), pred)
+  assert not np.allclose(of_visible_changed, pred)
 
 
 def test_train_step_compiles_once_and_learns():
   task = _task()
   video = jax.random.uniform(jax.random.key(0), (4, 4, 16, 16, 3))
-  state = task.init_state(jax.random.key(1), {"video": video})
+  state = jax.jit(task.init_state)(jax.random.key(1), {"video": video})
   traces = []
 
   def step(state, batch, rng):

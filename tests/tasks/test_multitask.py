@@ -39,15 +39,20 @@ def _batch():
 def test_uncertainty_weights_are_learned_parameters():
   task = _task("uncertainty")
   batch = _batch()
-  state = task.init_state(jax.random.key(0), batch)
+  state = jax.jit(task.init_state)(jax.random.key(0), batch)
   log_vars = state.params["extra"]["log_vars"]
   assert set(log_vars) == set(HEADS)
-  grads = jax.grad(lambda p: task.loss(p, state.model_state, batch,
-                                       jax.random.key(1))[0])(state.params)
+
+  @jax.jit  # the loss's gradient and metrics in one program
+  def grads_and_metrics(params, model_state, batch):
+    grads, (metrics, _) = jax.grad(task.loss, has_aux=True)(
+        params, model_state, batch, jax.random.key(1))
+    return grads, metrics
+
+  grads, metrics = grads_and_metrics(state.params, state.model_state, batch)
   for n in HEADS:
     # d/ds [exp(-s) L + s/2] at s=0 is 1/2 - L.
-    want = 0.5 - float(task.loss(state.params, state.model_state, batch,
-                                 jax.random.key(1))[1][0][f"loss_{n}"])
+    want = 0.5 - float(metrics[f"loss_{n}"])
     np.testing.assert_allclose(grads["extra"]["log_vars"][n], want,
                                rtol=1e-4)
   step = jax.jit(task.train_step)
@@ -60,29 +65,38 @@ def test_uncertainty_weights_are_learned_parameters():
 def test_fixed_weights_combine_linearly():
   task = _task("fixed")
   batch = _batch()
-  state = task.init_state(jax.random.key(0), batch)
-  total, (metrics, _) = task.loss(state.params, state.model_state, batch,
-                                  jax.random.key(1))
+  state = jax.jit(task.init_state)(jax.random.key(0), batch)
+  total, (metrics, _) = jax.jit(task.loss)(state.params, state.model_state,
+                                           batch, jax.random.key(1))
   np.testing.assert_allclose(
-      total, metrics["loss_label"] + 0.5 * metrics["loss_shape"], rtol=1e-6)
+      total, float(metrics["loss_label"]) + 0.5 * float(metrics["loss_shape"]),
+      rtol=1e-6)
   assert "extra" not in state.params
 
 
 def test_gradnorm_trains_only_the_weights_with_its_own_loss():
   task = _task("gradnorm")
   batch = _batch()
-  state = task.init_state(jax.random.key(0), batch)
-  weights = task.task_weights(state.params)
-  np.testing.assert_allclose(sum(weights.values()), len(HEADS), rtol=1e-6)
-  grads = jax.grad(lambda p: task.loss(p, state.model_state, batch,
-                                       jax.random.key(1))[0])(state.params)
+  state = jax.jit(task.init_state)(jax.random.key(0), batch)
+
+  @jax.jit  # the weights and both gradients in one program
+  def weights_and_grads(params, model_state, batch):
+    weights = task.task_weights(params)
+    grads = jax.grad(lambda p: task.loss(p, model_state, batch,
+                                         jax.random.key(1))[0])(params)
+    # The head's gradient is that of w_label * L_label with w held fixed.
+    fixed = jax.grad(lambda p: weights["label"] * task._task_losses(
+        p, task.features(p, model_state, batch["video"]),
+        batch)[0]["label"].mean())(params)
+    return weights, grads, fixed
+
+  weights, grads, fixed = weights_and_grads(state.params, state.model_state,
+                                            batch)
+  np.testing.assert_allclose(sum(float(w) for w in weights.values()),
+                             len(HEADS), rtol=1e-6)
   g = np.array([grads["extra"]["gradnorm"][n] for n in sorted(HEADS)])
   assert np.abs(g).sum() > 0  # the weights receive gradients
   np.testing.assert_allclose(g.sum(), 0, atol=1e-6)  # softmax: sum fixed
-  # The head's gradient is that of w_label * L_label with w held fixed.
-  fixed = jax.grad(lambda p: weights["label"] * task._task_losses(
-      p, task.features(p, state.model_state, batch["video"]),
-      batch)[0]["label"].mean())(state.params)
   np.testing.assert_allclose(grads["heads"]["label"]["kernel"],
                              fixed["heads"]["label"]["kernel"], rtol=1e-4,
                              atol=1e-7)
