@@ -85,8 +85,10 @@ def test_corrupt_video_is_skipped_and_counted(tmp_path, tiny_root, cache_dir):
       ("Grow/v_Grow_g09_c01.mp4", b"\x00not a video" * 100)])
   config = tiny_config(cache=cache_dir)
   config.data.update(source="ucf101", root=str(root))
-  # Enough steps to pass the corrupt file at least once (one epoch).
-  config.train.num_steps = 4
+  # Enough steps to pass the corrupt file at least once (one epoch is 4).
+  # 8, as the faults tests train this config, so the two runs share a
+  # compiled train step (the schedule's length is part of the program).
+  config.train.num_steps = 8
   results = trainer.Trainer(config, str(tmp_path / "run")).run()
   assert results["decode_failures"] >= 1
   logged = [json.loads(l).get("train/decode_failures", 0)
@@ -140,7 +142,9 @@ def test_failed_async_save_is_raised_not_swallowed(tmp_path, cache_dir,
   succeeded."""
   from vidjax.train import checkpoint  # pylint: disable=g-import-not-at-top
   config = tiny_config(cache=cache_dir)
-  config.train.num_steps = 3
+  # The run stops at step 3's save; 8 steps, as the faults tests train this
+  # config, so the two share a compiled train step.
+  config.train.num_steps = 8
   config.checkpoint.update(every_steps=1, async_save=True)
   returned = []
   save = checkpoint.Checkpointer.save
