@@ -11,6 +11,8 @@ parameter counts torchvision publishes), and on plain-torch rebuilds of the
 same modules (tests/models/torch_reference.py).
 """
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -36,7 +38,9 @@ TOL = 1e-4
 def _apply(meta, variables, video):
   model = models.build(ml_collections.ConfigDict(meta["model"]),
                        num_classes=meta["num_classes"])
-  return np.asarray(model.apply(variables, jnp.asarray(video), train=False))
+  # One program: eagerly, each op compiles its own.
+  apply = jax.jit(functools.partial(model.apply, train=False))
+  return np.asarray(apply(variables, jnp.asarray(video)))
 
 
 # -- torchvision: state_dicts with the real names ----------------------------

@@ -17,6 +17,16 @@ def _build(**fields):
                          else {"num_classes": 5}))
 
 
+def _init_and_apply(model, video, **kw):
+  """The variables and output of `model` on `video`, as one program:
+  eagerly, every op of init and apply compiles its own."""
+  @jax.jit
+  def run(key, video):
+    variables = model.init(key, video)
+    return variables, model.apply(variables, video, **kw)
+  return run(jax.random.key(0), video)
+
+
 @pytest.mark.parametrize("fields,out_shape", [
     (dict(name="r2plus1d", variant="tiny"), (2, 5)),
     (dict(name="vivit", variant="tiny"), (2, 5)),
@@ -26,8 +36,7 @@ def _build(**fields):
 def test_output_shapes(fields, out_shape):
   model = _build(**fields)
   video = jnp.ones((2, 8, 16, 16, 3))
-  variables = model.init(jax.random.key(0), video)
-  out = model.apply(variables, video, train=False)
+  _, out = _init_and_apply(model, video, train=False)
   assert out.shape == out_shape
   assert out.dtype == jnp.float32
 
@@ -36,7 +45,7 @@ def test_features_without_head():
   model = models.build(ml_collections.ConfigDict(
       dict(name="r2plus1d", variant="tiny")), num_classes=0)
   video = jnp.ones((2, 4, 16, 16, 3))
-  out = model.apply(model.init(jax.random.key(0), video), video)
+  _, out = _init_and_apply(model, video)
   assert out.shape == (2, 96)
 
 
@@ -45,21 +54,25 @@ def test_factorized_convs_equal_3d_convolutions():
   x = jax.random.normal(jax.random.key(0), (2, 6, 9, 10, 4))
   dn = ("NDHWC", "DHWIO", "NDHWC")
   for stride in (1, 2):
-    conv = r2plus1d.SpatialConv(5, 3, stride)
-    params = conv.init(jax.random.key(1), x)
-    kernel = params["params"]["conv"]["kernel"]  # [3, 3, 4, 5]
-    want = lax.conv_general_dilated(x, kernel[None], (1, stride, stride),
-                                    ((0, 0), (1, 1), (1, 1)),
-                                    dimension_numbers=dn)
-    np.testing.assert_allclose(conv.apply(params, x), want, atol=1e-5)
 
-    conv = r2plus1d.TemporalConv(5, 3, stride)
-    params = conv.init(jax.random.key(1), x)
-    kernel = params["params"]["conv"]["kernel"]  # [3, 1, 4, 5]
-    want = lax.conv_general_dilated(x, kernel[:, :, None], (stride, 1, 1),
-                                    ((1, 1), (0, 0), (0, 0)),
-                                    dimension_numbers=dn)
-    np.testing.assert_allclose(conv.apply(params, x), want, atol=1e-5)
+    @jax.jit  # one program per stride: eagerly, each op compiles its own
+    def outputs_and_wants(x, stride=stride):
+      conv = r2plus1d.SpatialConv(5, 3, stride)
+      params = conv.init(jax.random.key(1), x)
+      kernel = params["params"]["conv"]["kernel"]  # [3, 3, 4, 5]
+      spatial = (conv.apply(params, x), lax.conv_general_dilated(
+          x, kernel[None], (1, stride, stride), ((0, 0), (1, 1), (1, 1)),
+          dimension_numbers=dn))
+      conv = r2plus1d.TemporalConv(5, 3, stride)
+      params = conv.init(jax.random.key(1), x)
+      kernel = params["params"]["conv"]["kernel"]  # [3, 1, 4, 5]
+      temporal = (conv.apply(params, x), lax.conv_general_dilated(
+          x, kernel[:, :, None], (stride, 1, 1), ((1, 1), (0, 0), (0, 0)),
+          dimension_numbers=dn))
+      return spatial, temporal
+
+    for got, want in outputs_and_wants(x):
+      np.testing.assert_allclose(got, want, atol=1e-5)
 
 
 def test_r2plus1d_18_matches_torchvision_widths():
@@ -100,10 +113,9 @@ def test_remat_changes_nothing_but_memory():
 def test_bfloat16_compute_float32_params(name):
   model = _build(name=name, variant="tiny", dtype="bfloat16")
   video = jnp.ones((2, 4, 16, 16, 3))
-  variables = model.init(jax.random.key(0), video)
+  variables, out = _init_and_apply(model, video)
   assert all(p.dtype == jnp.float32
              for p in jax.tree.leaves(variables["params"]))
-  out = model.apply(variables, video)
   assert out.dtype == jnp.float32 and bool(jnp.all(jnp.isfinite(out)))
 
 
