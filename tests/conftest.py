@@ -128,6 +128,19 @@ def final_params(workdir):
   return step, state["params"]
 
 
+def init_and_apply(model, key, *inputs, **apply_kw):
+  """A Flax model's variables and its output on `inputs`, as one compiled
+  program: eagerly, each operation of init and apply compiles its own."""
+  import jax  # pylint: disable=g-import-not-at-top
+
+  @jax.jit
+  def run(key, *inputs):
+    variables = model.init(key, *inputs)
+    return variables, model.apply(variables, *inputs, **apply_kw)
+
+  return run(key, *inputs)
+
+
 # The longest tests (one to two minutes each) go first, so that with two
 # xdist workers neither is left running one of them alone at the end.
 _LONGEST_FIRST = ("test_resume.py", "test_multiprocess.py",

@@ -6,6 +6,7 @@ import ml_collections
 import numpy as np
 import pytest
 
+from tests.conftest import init_and_apply
 from vidjax import models
 
 
@@ -20,8 +21,7 @@ def _build(name, variant="tiny", **kw):
 def test_super_resolution_models_upsample(name, scale):
   model = _build(name, scale=scale)
   lr = jax.random.uniform(jax.random.key(0), (2, 3, 8, 12, 3))
-  # One program: eagerly, each op compiles its own.
-  out = jax.jit(lambda v: model.apply(model.init(jax.random.key(1), v), v))(lr)
+  _, out = init_and_apply(model, jax.random.key(1), lr)
   assert out.shape == (2, 3, 8 * scale, 12 * scale, 3)
   assert np.isfinite(np.asarray(out)).all()
 
@@ -99,9 +99,7 @@ def test_dncnn_ignores_the_noise_level():
 def test_style_net_keeps_shape_and_range():
   model = _build("style_net")
   video = jax.random.uniform(jax.random.key(0), (1, 2, 16, 12, 3))
-  # One program: eagerly, each op compiles its own.
-  out = jax.jit(lambda v: model.apply(model.init(jax.random.key(1), v), v))(
-      video)
+  _, out = init_and_apply(model, jax.random.key(1), video)
   assert out.shape == video.shape
   assert float(out.min()) >= 0 and float(out.max()) <= 1
 

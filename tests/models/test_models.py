@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from jax import lax
 
+from tests.conftest import init_and_apply
 from vidjax import models
 from vidjax.models import r2plus1d
 
@@ -15,16 +16,6 @@ def _build(**fields):
   return models.build(ml_collections.ConfigDict(fields),
                       **({} if fields["name"] == "dncnn"
                          else {"num_classes": 5}))
-
-
-def _init_and_apply(model, video, **kw):
-  """The variables and output of `model` on `video`, as one program:
-  eagerly, every op of init and apply compiles its own."""
-  @jax.jit
-  def run(key, video):
-    variables = model.init(key, video)
-    return variables, model.apply(variables, video, **kw)
-  return run(jax.random.key(0), video)
 
 
 @pytest.mark.parametrize("fields,out_shape", [
@@ -36,7 +27,7 @@ def _init_and_apply(model, video, **kw):
 def test_output_shapes(fields, out_shape):
   model = _build(**fields)
   video = jnp.ones((2, 8, 16, 16, 3))
-  _, out = _init_and_apply(model, video, train=False)
+  _, out = init_and_apply(model, jax.random.key(0), video, train=False)
   assert out.shape == out_shape
   assert out.dtype == jnp.float32
 
@@ -45,7 +36,7 @@ def test_features_without_head():
   model = models.build(ml_collections.ConfigDict(
       dict(name="r2plus1d", variant="tiny")), num_classes=0)
   video = jnp.ones((2, 4, 16, 16, 3))
-  _, out = _init_and_apply(model, video)
+  _, out = init_and_apply(model, jax.random.key(0), video)
   assert out.shape == (2, 96)
 
 
@@ -113,7 +104,7 @@ def test_remat_changes_nothing_but_memory():
 def test_bfloat16_compute_float32_params(name):
   model = _build(name=name, variant="tiny", dtype="bfloat16")
   video = jnp.ones((2, 4, 16, 16, 3))
-  variables, out = _init_and_apply(model, video)
+  variables, out = init_and_apply(model, jax.random.key(0), video)
   assert all(p.dtype == jnp.float32
              for p in jax.tree.leaves(variables["params"]))
   assert out.dtype == jnp.float32 and bool(jnp.all(jnp.isfinite(out)))
